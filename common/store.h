@@ -6,8 +6,9 @@
  *     transaction; on MDB_MAP_FULL the transaction is aborted, the map doubled
  *     (up to max_map_size) and the callback run again, so callbacks must only
  *     depend on their ctx (no side effects outside the transaction);
- *   - read transactions are reused: mm_store_read_begin() renews a handle
- *     cached per thread and per store, mm_store_read_end() resets it;
+ *   - read transactions on hot paths are reused: a caller-owned reader
+ *     (mm_store_reader_*) keeps one LMDB read transaction that is renewed
+ *     per use and reset after it (mdb_txn_renew/mdb_txn_reset);
  *   - LMDB codes are translated to mm_err here (MDB_NOTFOUND → MM_ENOTFOUND,
  *     MDB_MAP_FULL past the cap → MM_EMAPFULL, others → MM_ESTORE with the
  *     LMDB message logged once).
@@ -79,9 +80,19 @@ typedef mm_err (*mm_store_write_fn)(struct mm_txn *txn, void *ctx);
  * error from fn aborts the transaction and is returned. */
 MM_MUST_CHECK mm_err mm_store_write(struct mm_store *s, mm_store_write_fn fn, void *ctx);
 
+/* One-shot read transaction: begin allocates, end aborts and frees (accepts NULL). */
 MM_MUST_CHECK mm_err mm_store_read_begin(struct mm_store *s, struct mm_txn **out);
-/* Accepts NULL. */
 void mm_store_read_end(struct mm_txn *txn);
+
+/* A reusable read handle for hot paths (the server): one per thread and store,
+ * owned by the caller. begin renews the cached LMDB read transaction (no
+ * allocation), end resets it. Close every reader before mm_store_close(). */
+struct mm_store_reader;
+MM_MUST_CHECK mm_err mm_store_reader_open(struct mm_store *s, struct mm_store_reader **out);
+void mm_store_reader_close(struct mm_store_reader *r); /* accepts NULL */
+/* The returned txn is valid until mm_store_reader_end(). */
+MM_MUST_CHECK mm_err mm_store_reader_begin(struct mm_store_reader *r, struct mm_txn **out);
+void mm_store_reader_end(struct mm_store_reader *r);
 
 MM_MUST_CHECK mm_err mm_store_get(struct mm_txn *txn, unsigned db, const void *key, size_t klen,
                                   const void **val, size_t *vlen);
