@@ -127,7 +127,11 @@ MM_MUST_CHECK mm_err mm_codec_snapshot_request_encode(const struct mm_request *r
 
 /* Renders any msgpack value as JSON into `out`, skipping map keys named "v".
  * Strings are escaped per RFC 8259 (invalid UTF-8 replaced by U+FFFD).
- * MM_ECORRUPT on malformed msgpack, MM_ETOOBIG past out->max. */
+ * MM_ECORRUPT on malformed msgpack, MM_ETOOBIG past out->max.
+ * Also MM_ECORRUPT: trailing bytes after the value, non-string map keys, bin
+ * and ext values (no JSON form), nesting deeper than 64 levels. Floats use the
+ * fewest of 15..17 significant digits that read back exactly; NaN/Inf → null.
+ * On error `out` is left as it was. */
 MM_MUST_CHECK mm_err mm_codec_render_json(const void *data, size_t len, struct mm_buf *out);
 
 /* Formats microseconds since the epoch as 2025-11-20T14:03:12.123456Z into

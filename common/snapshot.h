@@ -32,7 +32,11 @@
 #define MM_SNAPSHOT_CURRENT "current"
 #define MM_SNAPSHOT_MANIFEST "manifest.json"
 #define MM_SNAPSHOT_DATA "data.mdb"
-#define MM_SNAPSHOT_DBS {"requests", "meta", NULL}
+#define MM_SNAPSHOT_DBS                                                                            \
+    {                                                                                              \
+        "requests", "meta", NULL                                                                   \
+    }
+#define MM_SNAPSHOT_ID_MAX 64 /* bytes of an id, excluding the NUL */
 
 /* Loads <dir>/<id>/manifest.json. Caller frees with json_decref().
  * MM_ENOTFOUND, MM_ECORRUPT (not JSON or missing keys; `err` says which). */
@@ -46,10 +50,22 @@ MM_MUST_CHECK mm_err mm_snapshot_verify(const char *snapshots_dir, const char *i
 /* The id `current` points to, copied into out (NUL-terminated). MM_ENOTFOUND
  * when there is no current snapshot. */
 MM_MUST_CHECK mm_err mm_snapshot_current(const char *snapshots_dir, char *out, size_t outlen);
-/* Ids of published snapshots (directories with a manifest), oldest first.
- * Caller frees with json_decref(); a JSON array of strings. */
+/* The id `current` points to, into `cur`, and the previous_id of its
+ * manifest (its predecessor), into `prev` ("" when null); both buffers hold
+ * MM_SNAPSHOT_ID_MAX + 1 bytes. MM_ENOTFOUND when there is no current
+ * snapshot (both ""); MM_ECORRUPT when `current` is not a link to a snapshot
+ * id (cur "") or that snapshot's manifest does not load (prev ""), with `err`
+ * (may be NULL) saying which. */
+MM_MUST_CHECK mm_err mm_snapshot_current_pair(const char *snapshots_dir, char *cur, char *prev,
+                                              char err[MM_ERRLEN]);
+/* Ids of published snapshots (directories with a manifest.json), oldest
+ * first by the manifest's created_at, then id; one whose manifest does not
+ * load sorts before all others. An empty array when the directory does not
+ * exist; MM_ETOOBIG past 4096 snapshots. Caller frees with json_decref(); a
+ * JSON array of strings. */
 MM_MUST_CHECK mm_err mm_snapshot_list_ids(const char *snapshots_dir, json_t **out);
-/* True for ids made of [A-Za-z0-9._-] that do not start with '.'. */
+/* True for ids of 1..MM_SNAPSHOT_ID_MAX bytes made of [A-Za-z0-9._-] that do
+ * not start with '.' and are not "current". */
 bool mm_snapshot_id_valid(const char *id);
 
 #endif

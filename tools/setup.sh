@@ -3,6 +3,9 @@
 # static library (Debian's libfaiss.a lacks it) into build-deps/ (ignored).
 # Idempotent: a second run only checks and takes seconds. Never edits the
 # machine's apt sources: the deb-src entry lives in a private sources list.
+#
+#   tools/setup.sh           what building, testing and the demo need
+#   tools/setup.sh --bench   also the peers the benchmarks compare against
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,6 +14,13 @@ packages=(build-essential cmake pkg-config python3 dpkg-dev
           libcurl4-openssl-dev libmsgpack-dev liblmdb-dev lmdb-utils libfaiss-dev
           libcsv-dev zlib1g-dev libcmocka-dev libjansson-dev libssl-dev
           libopenblas-dev liblapack-dev libhnswlib-dev curl)
+bench_packages=(postgresql-15 time)
+if [ "${1:-}" = "--bench" ]; then
+    packages+=("${bench_packages[@]}")
+elif [ -n "${1:-}" ]; then
+    echo "usage: tools/setup.sh [--bench]" >&2
+    exit 2
+fi
 
 fail() {
     echo "setup: FAILED: $1" >&2
