@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/mem.h"
 
@@ -72,26 +74,6 @@ static mm_err translate(const struct mm_store *s, int rc, const char *what)
     return err;
 }
 
-/* mkdir -p of the first `len` bytes of `path`. */
-static mm_err mkdir_p(const char *path, size_t len)
-{
-    mm_err err = MM_OK;
-    char *p = mm_xstrndup(path, len);
-    for (size_t i = 1; i <= len && !err; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char saved = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            mm_log_error("store: cannot create directory %s: %s", p, strerror(errno));
-            err = mm_err_from_errno(errno);
-        }
-        p[i] = saved;
-    }
-    free(p);
-    return err;
-}
-
 /* Creates the directory that will hold the environment's files: `path`
  * itself, or its parent when `path` names the data file. */
 static mm_err make_home(const char *path, unsigned flags)
@@ -101,7 +83,11 @@ static mm_err make_home(const char *path, unsigned flags)
         const char *slash = strrchr(path, '/');
         len = slash ? (size_t)(slash - path) : 0;
     }
-    return len ? mkdir_p(path, len) : MM_OK;
+    char err[MM_ERRLEN];
+    mm_err rc = len ? mm_fs_mkdir_p(path, len, err) : MM_OK;
+    if (rc)
+        mm_log_error("store: cannot create the directory of %s: %s", path, err);
+    return rc;
 }
 
 /* Begins a transaction, remapping once when another process grew the map. */
@@ -156,6 +142,22 @@ static unsigned env_flags(unsigned flags)
     return f;
 }
 
+/* Creates and opens s->env with its named databases. */
+static mm_err open_env(struct mm_store *s, uint64_t map_size)
+{
+    mm_err err = translate(s, mdb_env_create(&s->env), "mdb_env_create");
+    if (!err)
+        err = translate(s, mdb_env_set_maxdbs(s->env, s->n_dbs), "mdb_env_set_maxdbs");
+    if (!err && map_size)
+        err = translate(s, mdb_env_set_mapsize(s->env, (size_t)map_size), "mdb_env_set_mapsize");
+    if (!err)
+        err = translate(s, mdb_env_open(s->env, s->path, env_flags(s->flags), 0644),
+                        "mdb_env_open");
+    if (!err)
+        err = open_dbs(s);
+    return err;
+}
+
 mm_err mm_store_open(const char *path, const struct mm_store_options *opt, struct mm_store **out)
 {
     struct mm_store *s = mm_xcalloc(1, sizeof(*s));
@@ -172,18 +174,9 @@ mm_err mm_store_open(const char *path, const struct mm_store_options *opt, struc
 
     bool ro = s->flags & MM_STORE_READONLY;
     mm_err err = ro ? MM_OK : make_home(path, s->flags);
-    if (!err)
-        err = translate(s, mdb_env_create(&s->env), "mdb_env_create");
-    if (!err)
-        err = translate(s, mdb_env_set_maxdbs(s->env, s->n_dbs), "mdb_env_set_maxdbs");
     /* read-only: LMDB takes the size recorded in the file */
-    uint64_t map_size = opt->map_size ? opt->map_size : (ro ? 0 : DEFAULT_MAP_SIZE);
-    if (!err && map_size)
-        err = translate(s, mdb_env_set_mapsize(s->env, (size_t)map_size), "mdb_env_set_mapsize");
     if (!err)
-        err = translate(s, mdb_env_open(s->env, path, env_flags(s->flags), 0644), "mdb_env_open");
-    if (!err)
-        err = open_dbs(s);
+        err = open_env(s, opt->map_size ? opt->map_size : (ro ? 0 : DEFAULT_MAP_SIZE));
     if (err)
         goto out_close_store;
     *out = s;
@@ -227,6 +220,16 @@ uint64_t mm_store_map_size(const struct mm_store *s)
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     return info.me_mapsize;
+}
+
+/* LMDB does not expose its map address, so the map is dropped by closing and
+ * reopening the environment (munmap + mmap); the dbi numbers stay the same. */
+mm_err mm_store_release_pages(struct mm_store *s)
+{
+    uint64_t map_size = mm_store_map_size(s);
+    mdb_env_close(s->env);
+    s->env = NULL;
+    return open_env(s, map_size);
 }
 
 /* Doubles the map up to the cap; MM_EMAPFULL when it is already there.

@@ -74,6 +74,12 @@ unsigned mm_store_db(const struct mm_store *s, const char *name);
 MM_MUST_CHECK mm_err mm_store_sync(struct mm_store *s);
 /* Current map size in bytes. */
 uint64_t mm_store_map_size(const struct mm_store *s);
+/* Drops this process's resident pages of the map (the data stays in the page
+ * cache and is faulted back in on the next access). Bulk writers call it
+ * between transactions so that their RSS does not grow with the size of the
+ * database. No transaction or reader of this store may exist in any thread.
+ * On error the store is unusable except for mm_store_close(). */
+MM_MUST_CHECK mm_err mm_store_release_pages(struct mm_store *s);
 
 typedef mm_err (*mm_store_write_fn)(struct mm_txn *txn, void *ctx);
 /* Runs fn in one write transaction and commits it if fn returns MM_OK; any

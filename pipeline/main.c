@@ -106,6 +106,7 @@ static int exit_code(mm_err err)
 
 static int cmd_config(const struct mm_config *cfg, int argc, char **argv)
 {
+    argc--, argv++;
     if (argc != 1)
         return usage_error(usage_config, "config takes one of: check, doc%s", "");
     if (strcmp(argv[0], "check") == 0) {
@@ -126,7 +127,7 @@ static int cmd_run(const struct mm_config *cfg, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct mm_run_options ro = {0};
     int c;
-    optind = 1;
+    optind = 0;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
         case 'f': ro.from = optarg; break;
@@ -155,7 +156,7 @@ static int cmd_status(const struct mm_config *cfg, int argc, char **argv)
     bool json = false;
     int c;
     char *end;
-    optind = 1;
+    optind = 0;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
@@ -178,6 +179,7 @@ static int cmd_status(const struct mm_config *cfg, int argc, char **argv)
 
 static int cmd_snapshot(const struct mm_config *cfg, int argc, char **argv)
 {
+    argc--, argv++;
     if (argc < 1)
         return usage_error(usage_snapshot, "snapshot needs a command%s", "");
     const char *sub = argv[0];
@@ -251,13 +253,14 @@ int main(int argc, char **argv)
     const struct command *cmd = find_command(argv[optind]);
     if (!cmd)
         return usage_error(usage_main, "unknown command '%s'", argv[optind]);
-    int cmd_argc = argc - optind - 1;
-    char **cmd_argv = argv + optind + 1;
-    if (wants_help(cmd_argc, cmd_argv)) {
+    /* Commands see their own name as argv[0], as getopt expects. */
+    int cmd_argc = argc - optind;
+    char **cmd_argv = argv + optind;
+    if (wants_help(cmd_argc - 1, cmd_argv + 1)) {
         fputs(cmd->usage, stdout);
         return EXIT_OK;
     }
-    if (is_config_doc(argc - optind, argv + optind)) {
+    if (is_config_doc(cmd_argc, cmd_argv)) {
         char *doc = mm_config_doc_markdown();
         fputs(doc, stdout);
         free(doc);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/store.h"
@@ -313,9 +314,10 @@ mm_err mm_runner_run(const struct mm_config *cfg, const struct mm_run_options *o
     mm_err err = select_stages(opt, &stages);
     if (err)
         return err;
-    if (mkdir(cfg->paths.state, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "moodmusic: cannot create %s: %s\n", cfg->paths.state, strerror(errno));
-        err = MM_EIO;
+    char fs_err[MM_ERRLEN];
+    err = mm_fs_mkdir_p(cfg->paths.state, 0, fs_err);
+    if (err) {
+        fprintf(stderr, "moodmusic: cannot create the state directory: %s\n", fs_err);
         goto out_free_stages;
     }
     err = lock_acquire(cfg->paths.state, "moodmusic run", &lock_fd);

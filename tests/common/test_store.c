@@ -221,6 +221,45 @@ static void test_map_growth(void **state)
     mm_store_close(s);
 }
 
+/* RssFile of this process in KiB: the mapped file pages it holds resident. */
+static long rss_file_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "RssFile: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static void test_release_pages(void **state)
+{
+    struct fixture *f = *state;
+    struct mm_store *s = open_rw(f->path, 64u << 20, 0);
+    uint64_t keys[4096];
+    for (size_t i = 0; i < 4096; i++)
+        keys[i] = i;
+    struct put_ctx c = {keys, 4096, 4000, 0, MM_OK}; /* 16 MB, a page per value */
+    assert_int_equal(mm_store_write(s, put_keys, &c), MM_OK);
+    struct mm_txn *txn;
+    assert_int_equal(mm_store_read_begin(s, &txn), MM_OK);
+    for (uint64_t k = 0; k < 4096; k++)
+        check_value(txn, k); /* faults every page in */
+    mm_store_read_end(txn);
+    long before = rss_file_kb();
+    assert_int_equal(mm_store_release_pages(s), MM_OK);
+    long after = rss_file_kb();
+    print_message("RssFile %ld kB -> %ld kB\n", before, after);
+    assert_true(before - after >= 12 * 1024);
+    assert_int_equal(mm_store_read_begin(s, &txn), MM_OK);
+    check_value(txn, 4095); /* still readable: faulted back from the page cache */
+    mm_store_read_end(txn);
+    mm_store_close(s);
+}
+
 static void test_map_cap(void **state)
 {
     struct fixture *f = *state;
@@ -446,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_del_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fn_error_aborts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_resized_by_other_process, setup, teardown),
