@@ -32,10 +32,9 @@
 #define MM_SNAPSHOT_CURRENT "current"
 #define MM_SNAPSHOT_MANIFEST "manifest.json"
 #define MM_SNAPSHOT_DATA "data.mdb"
-#define MM_SNAPSHOT_DBS                                                                            \
-    {                                                                                              \
-        "requests", "meta", NULL                                                                   \
-    }
+/* clang-format off */
+#define MM_SNAPSHOT_DBS {"requests", "meta", "tracks", "track_names", "mood_tracks", NULL}
+/* clang-format on */
 #define MM_SNAPSHOT_ID_MAX 64 /* bytes of an id, excluding the NUL */
 
 /* Loads <dir>/<id>/manifest.json. Caller frees with json_decref().

@@ -28,8 +28,16 @@
  *   | state    | meta        | text key (watermarks, ...)    | msgpack or text           |
  *   | state    | runs        | u64 run number                | JSON run manifest (text)  |
  *   | state    | checkpoints | text "<stage>/<source>"       | JSON checkpoint (text)    |
+ *   | state    | mentions    | text mention key (match.h)    | msgpack mention (enrich.h)|
+ *   | state    | resolutions | u8 source, mention key        | msgpack cached lookup     |
+ *   | state    | tracks      | text track key (track.h)      | msgpack track (track.h)   |
+ *   | state    | features    | text spotify id               | msgpack cached features   |
+ *   | state    | moods       | text mood name, u32 rank      | text track key (score)    |
  *   | snapshot | requests    | u64 request id                | msgpack snapshot request  |
  *   | snapshot | meta        | text key                      | msgpack value             |
+ *   | snapshot | tracks      | text track key                | msgpack track (track.h)   |
+ *   | snapshot | track_names | text "<artist key>\x1f<title key>" | text track key      |
+ *   | snapshot | mood_tracks | text mood, u32 rank           | text track key            |
  *
  * Thread safety: a store may be shared by threads; a transaction belongs to
  * the thread that began it. Ownership: values returned by get/cursor calls

@@ -22,7 +22,9 @@
 #include "common/store.h"
 
 /* Databases of the state environment (store.h lists their key layouts). */
-#define MM_STATE_DBS {"requests", "songs", "song_ids", "meta", "runs", "checkpoints", NULL}
+#define MM_STATE_DBS                                                                      \
+    {"requests", "songs", "song_ids", "meta", "runs", "checkpoints", "mentions", "resolutions", \
+     "tracks", "features", "moods", NULL}
 
 struct mm_stage_ctx {
     const struct mm_config *cfg;
