@@ -32,12 +32,12 @@
  *   | state    | resolutions | u8 source, mention key        | msgpack cached lookup     |
  *   | state    | tracks      | text track key (track.h)      | msgpack track (track.h)   |
  *   | state    | features    | text spotify id               | msgpack cached features   |
- *   | state    | moods       | text mood name, u32 rank      | text track key (score)    |
+ *   | state    | moods       | text mood, NUL, u32 rank      | msgpack {track, fit, popularity} (score) |
  *   | snapshot | requests    | u64 request id                | msgpack snapshot request  |
  *   | snapshot | meta        | text key                      | msgpack value             |
  *   | snapshot | tracks      | text track key                | msgpack track (track.h)   |
  *   | snapshot | track_names | text "<artist key>\x1f<title key>" | text track key      |
- *   | snapshot | mood_tracks | text mood, u32 rank           | text track key            |
+ *   | snapshot | mood_tracks | text mood, NUL, u32 rank      | msgpack {track, fit, popularity} |
  *
  * Thread safety: a store may be shared by threads; a transaction belongs to
  * the thread that began it. Ownership: values returned by get/cursor calls
