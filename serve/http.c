@@ -401,8 +401,10 @@ void mm_http_date(long long t, char out[32])
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    /* the modulos only bound the widths for the compiler: gmtime_r ranges are smaller */
+    snprintf(out, 32, "%s, %02u %s %04u %02u:%02u:%02u GMT", days[tm.tm_wday],
+             (unsigned)tm.tm_mday % 100, months[tm.tm_mon], (unsigned)(tm.tm_year + 1900) % 10000,
+             (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100);
 }
 
 /* --------------------------------------------------------------- JSON out */
