@@ -20,69 +20,6 @@
 
 #include "common/codec_mp.h"
 
-/* --- writing msgpack through msgpack-c into an mm_buf --- */
-
-/* Encoder state: the first append error is kept in `err` and every later
- * write is refused, so pack calls need no individual checks. */
-struct enc {
-    struct mm_buf *out;
-    size_t start;
-    mm_err err;
-    msgpack_packer pk;
-};
-
-static int enc_write(void *data, const char *buf, size_t len)
-{
-    struct enc *e = data;
-    if (!e->err)
-        e->err = mm_buf_append(e->out, buf, len);
-    return e->err ? -1 : 0;
-}
-
-static void enc_init(struct enc *e, struct mm_buf *out)
-{
-    e->out = out;
-    e->start = out->len;
-    e->err = MM_OK;
-    msgpack_packer_init(&e->pk, e, enc_write);
-}
-
-/* Leaves `out` as it was on failure. */
-static mm_err enc_finish(struct enc *e)
-{
-    if (e->err && e->out->data) {
-        e->out->len = e->start;
-        e->out->data[e->start] = '\0';
-    }
-    return e->err;
-}
-
-static void pk_str(struct enc *e, const char *s)
-{
-    if (s)
-        msgpack_pack_str_with_body(&e->pk, s, strlen(s));
-    else
-        msgpack_pack_nil(&e->pk);
-}
-
-static void pk_i64(struct enc *e, int64_t v)
-{
-    if (v == MM_NULL_INT)
-        msgpack_pack_nil(&e->pk);
-    else
-        msgpack_pack_int64(&e->pk, v);
-}
-
-static void pk_strs(struct enc *e, char *const *items, size_t n)
-{
-    msgpack_pack_array(&e->pk, n);
-    for (size_t i = 0; i < n; i++) {
-        if (!items[i] && !e->err)
-            e->err = MM_EINVAL;
-        pk_str(e, items[i]);
-    }
-}
-
 /* --- field tables of the state records --- */
 
 enum ftype { F_U64, F_I64, F_OPT_I64, F_STR, F_OPT_STR, F_STRS, F_OPT_STRS, F_ANALYSIS };
@@ -153,27 +90,27 @@ _Static_assert(NFIELDS(song_fields) <= 32 && NFIELDS(request_fields) <= 32, "fie
 
 /* --- encoding --- */
 
-static void encode_entries(struct enc *e, const struct field *fs, size_t nf, const void *rec);
+static void encode_entries(struct mm_mp_writer *e, const struct field *fs, size_t nf, const void *rec);
 
-static void encode_field(struct enc *e, const struct field *f, const void *rec)
+static void encode_field(struct mm_mp_writer *e, const struct field *f, const void *rec)
 {
     char *const *str = CAT(rec, f->off, char *);
     switch (f->type) {
     case F_U64: msgpack_pack_uint64(&e->pk, *CAT(rec, f->off, uint64_t)); break;
     case F_I64: msgpack_pack_int64(&e->pk, *CAT(rec, f->off, int64_t)); break;
-    case F_OPT_I64: pk_i64(e, *CAT(rec, f->off, int64_t)); break;
+    case F_OPT_I64: mm_mp_pack_i64(e, *CAT(rec, f->off, int64_t)); break;
     case F_STR:
-        if (!*str && !e->err)
-            e->err = MM_EINVAL;
-        pk_str(e, *str);
+        if (!*str)
+            mm_mp_writer_fail(e, MM_EINVAL);
+        mm_mp_pack_str(e, *str);
         break;
-    case F_OPT_STR: pk_str(e, *str); break;
+    case F_OPT_STR: mm_mp_pack_str(e, *str); break;
     case F_OPT_STRS:
     case F_STRS:
         if (f->type == F_OPT_STRS && !*CAT(rec, f->off_has, bool))
             msgpack_pack_nil(&e->pk);
         else
-            pk_strs(e, *CAT(rec, f->off, char **), *CAT(rec, f->off_n, size_t));
+            mm_mp_pack_strs(e, *CAT(rec, f->off, char **), *CAT(rec, f->off_n, size_t));
         break;
     case F_ANALYSIS: {
         const struct mm_analysis *a = *CAT(rec, f->off, struct mm_analysis *);
@@ -188,7 +125,7 @@ static void encode_field(struct enc *e, const struct field *f, const void *rec)
     }
 }
 
-static void encode_entries(struct enc *e, const struct field *fs, size_t nf, const void *rec)
+static void encode_entries(struct mm_mp_writer *e, const struct field *fs, size_t nf, const void *rec)
 {
     for (size_t i = 0; i < nf; i++) {
         msgpack_pack_str_with_body(&e->pk, fs[i].name, fs[i].name_len);
@@ -199,13 +136,13 @@ static void encode_entries(struct enc *e, const struct field *fs, size_t nf, con
 static mm_err encode_record(int version, const struct field *fs, size_t nf, const void *rec,
                             struct mm_buf *out)
 {
-    struct enc e;
-    enc_init(&e, out);
+    struct mm_mp_writer e;
+    mm_mp_writer_init(&e, out);
     msgpack_pack_map(&e.pk, nf + 1);
-    pk_str(&e, "v");
+    mm_mp_pack_str(&e, "v");
     msgpack_pack_int(&e.pk, version);
     encode_entries(&e, fs, nf, rec);
-    return enc_finish(&e);
+    return mm_mp_writer_finish(&e);
 }
 
 mm_err mm_codec_request_encode(const struct mm_request *r, struct mm_buf *out)
@@ -220,26 +157,6 @@ mm_err mm_codec_song_encode(const struct mm_song *s, struct mm_buf *out)
 
 /* --- decoding --- */
 
-static bool take_nil(struct mm_mp_reader *r)
-{
-    bool nil = r->p < r->end && *r->p == 0xc0;
-    r->p += nil;
-    return nil;
-}
-
-static mm_err rd_int(struct mm_mp_reader *r, int64_t *out)
-{
-    struct mm_mp_item it;
-    mm_err err = mm_mp_head(r, &it);
-    if (!err && it.kind == MM_MP_INT)
-        *out = it.i;
-    else if (!err && it.kind == MM_MP_UINT && it.u <= INT64_MAX)
-        *out = (int64_t)it.u;
-    else if (!err)
-        err = MM_ECORRUPT;
-    return err;
-}
-
 static mm_err rd_uint(struct mm_mp_reader *r, uint64_t *out)
 {
     struct mm_mp_item it;
@@ -248,32 +165,6 @@ static mm_err rd_uint(struct mm_mp_reader *r, uint64_t *out)
         err = MM_ECORRUPT;
     if (!err)
         *out = it.u;
-    return err;
-}
-
-static mm_err rd_str(struct mm_mp_reader *r, struct mm_arena *a, char **out)
-{
-    struct mm_mp_item it;
-    mm_err err = mm_mp_head(r, &it);
-    if (!err && it.kind != MM_MP_STR)
-        err = MM_ECORRUPT;
-    if (!err)
-        *out = mm_arena_strndup(a, (const char *)it.data, it.len);
-    return err;
-}
-
-static mm_err rd_strs(struct mm_mp_reader *r, struct mm_arena *a, char ***items, size_t *n)
-{
-    struct mm_mp_item it;
-    mm_err err = mm_mp_head(r, &it);
-    if (!err && it.kind != MM_MP_ARRAY)
-        err = MM_ECORRUPT;
-    if (err)
-        return err;
-    *n = it.n;
-    *items = it.n ? mm_arena_alloc(a, it.n * sizeof(char *)) : NULL;
-    for (uint32_t i = 0; i < it.n && !err; i++)
-        err = rd_str(r, a, &(*items)[i]);
     return err;
 }
 
@@ -300,23 +191,23 @@ static mm_err decode_field(struct mm_mp_reader *r, const struct field *f, struct
     switch (f->type) {
     case F_U64: err = rd_uint(r, AT(rec, f->off, uint64_t)); break;
     case F_OPT_I64:
-        if (take_nil(r))
+        if (mm_mp_take_nil(r))
             break;
         /* fall through */
-    case F_I64: err = rd_int(r, AT(rec, f->off, int64_t)); break;
+    case F_I64: err = mm_mp_read_int(r, AT(rec, f->off, int64_t)); break;
     case F_OPT_STR:
-        if (take_nil(r))
+        if (mm_mp_take_nil(r))
             break;
         /* fall through */
-    case F_STR: err = rd_str(r, a, AT(rec, f->off, char *)); break;
+    case F_STR: err = mm_mp_read_str(r, a, AT(rec, f->off, char *)); break;
     case F_OPT_STRS:
-        if (take_nil(r))
+        if (mm_mp_take_nil(r))
             break;
         *AT(rec, f->off_has, bool) = true;
         /* fall through */
-    case F_STRS: err = rd_strs(r, a, AT(rec, f->off, char **), AT(rec, f->off_n, size_t)); break;
+    case F_STRS: err = mm_mp_read_strs(r, a, AT(rec, f->off, char **), AT(rec, f->off_n, size_t)); break;
     case F_ANALYSIS:
-        if (!take_nil(r))
+        if (!mm_mp_take_nil(r))
             err = rd_analysis(r, a, AT(rec, f->off, struct mm_analysis *));
         break;
     }
@@ -383,7 +274,7 @@ static mm_err decode_record(const void *data, size_t len, int version, const str
     if (!err && (key.kind != MM_MP_STR || key.len != 1 || key.data[0] != 'v'))
         err = MM_ECORRUPT;
     if (!err)
-        err = rd_int(&r, &v);
+        err = mm_mp_read_int(&r, &v);
     if (!err && v > version)
         err = MM_ESCHEMA;
     else if (!err && v < 1)
@@ -478,7 +369,7 @@ static int song_cmp(const void *x, const void *y)
 }
 
 /* Packs a JSON value found at nesting `level` of the record. */
-static void pack_json(struct enc *e, json_t *j, int level)
+static void pack_json(struct mm_mp_writer *e, json_t *j, int level)
 {
     const char *key;
     size_t key_len, i;
@@ -516,7 +407,7 @@ static void pack_json(struct enc *e, json_t *j, int level)
 
 /* The stored dict when `raw` is present (MM_ECORRUPT if it is not JSON),
  * else {mood, matched_criteria}. */
-static void pack_analysis(struct enc *e, const struct mm_analysis *a)
+static void pack_analysis(struct mm_mp_writer *e, const struct mm_analysis *a)
 {
     if (!a) {
         msgpack_pack_nil(&e->pk);
@@ -529,14 +420,14 @@ static void pack_analysis(struct enc *e, const struct mm_analysis *a)
         json_decref(j);
     } else {
         msgpack_pack_map(&e->pk, 2);
-        pk_str(e, "mood");
-        pk_str(e, a->mood);
-        pk_str(e, "matched_criteria");
-        pk_strs(e, a->matched_criteria, a->n_matched_criteria);
+        mm_mp_pack_str(e, "mood");
+        mm_mp_pack_str(e, a->mood);
+        mm_mp_pack_str(e, "matched_criteria");
+        mm_mp_pack_strs(e, a->matched_criteria, a->n_matched_criteria);
     }
 }
 
-static void pack_snapshot_song(struct enc *e, const struct mm_song *s)
+static void pack_snapshot_song(struct mm_mp_writer *e, const struct mm_song *s)
 {
     const struct {
         const char *key;
@@ -548,21 +439,21 @@ static void pack_snapshot_song(struct enc *e, const struct mm_song *s)
         {"track_url", s->track_url}, {"release_year", s->release_year},
     };
     msgpack_pack_map(&e->pk, 13);
-    pk_str(e, "position");
+    mm_mp_pack_str(e, "position");
     msgpack_pack_int64(&e->pk, s->position);
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        pk_str(e, strs[i].key);
-        pk_str(e, strs[i].val);
+        mm_mp_pack_str(e, strs[i].key);
+        mm_mp_pack_str(e, strs[i].val);
     }
-    pk_str(e, "duration_ms");
-    pk_i64(e, s->duration_ms);
-    pk_str(e, "duration_formatted");
-    pk_str(e, s->duration_formatted);
-    pk_str(e, "why");
-    pk_str(e, s->why);
-    pk_str(e, "matched_criteria");
+    mm_mp_pack_str(e, "duration_ms");
+    mm_mp_pack_i64(e, s->duration_ms);
+    mm_mp_pack_str(e, "duration_formatted");
+    mm_mp_pack_str(e, s->duration_formatted);
+    mm_mp_pack_str(e, "why");
+    mm_mp_pack_str(e, s->why);
+    mm_mp_pack_str(e, "matched_criteria");
     if (s->has_matched_criteria)
-        pk_strs(e, s->matched_criteria, s->n_matched_criteria);
+        mm_mp_pack_strs(e, s->matched_criteria, s->n_matched_criteria);
     else
         msgpack_pack_nil(&e->pk);
 }
@@ -570,34 +461,34 @@ static void pack_snapshot_song(struct enc *e, const struct mm_song *s)
 mm_err mm_codec_snapshot_request_encode(const struct mm_request *r, struct mm_song *songs,
                                         size_t n_songs, struct mm_buf *out)
 {
-    struct enc e;
+    struct mm_mp_writer e;
     char created[32];
     if (n_songs)
         qsort(songs, n_songs, sizeof(*songs), song_cmp);
     mm_codec_format_time(r->created_at_us, created);
-    enc_init(&e, out);
+    mm_mp_writer_init(&e, out);
     if (!r->text)
         e.err = MM_EINVAL;
     msgpack_pack_map(&e.pk, 9);
-    pk_str(&e, "v");
+    mm_mp_pack_str(&e, "v");
     msgpack_pack_int(&e.pk, MM_CODEC_SNAPSHOT_REQUEST_VERSION);
-    pk_str(&e, "request_id");
+    mm_mp_pack_str(&e, "request_id");
     msgpack_pack_uint64(&e.pk, r->id);
-    pk_str(&e, "user_id");
-    pk_i64(&e, r->user_id);
-    pk_str(&e, "text_description");
-    pk_str(&e, r->text);
-    pk_str(&e, "emojis");
-    pk_strs(&e, r->emojis, r->n_emojis);
-    pk_str(&e, "num_songs_requested");
+    mm_mp_pack_str(&e, "user_id");
+    mm_mp_pack_i64(&e, r->user_id);
+    mm_mp_pack_str(&e, "text_description");
+    mm_mp_pack_str(&e, r->text);
+    mm_mp_pack_str(&e, "emojis");
+    mm_mp_pack_strs(&e, r->emojis, r->n_emojis);
+    mm_mp_pack_str(&e, "num_songs_requested");
     msgpack_pack_int64(&e.pk, r->num_songs);
-    pk_str(&e, "analysis");
+    mm_mp_pack_str(&e, "analysis");
     pack_analysis(&e, r->analysis);
-    pk_str(&e, "created_at");
-    pk_str(&e, created);
-    pk_str(&e, "songs");
+    mm_mp_pack_str(&e, "created_at");
+    mm_mp_pack_str(&e, created);
+    mm_mp_pack_str(&e, "songs");
     msgpack_pack_array(&e.pk, n_songs);
     for (size_t i = 0; i < n_songs; i++)
         pack_snapshot_song(&e, &songs[i]);
-    return enc_finish(&e);
+    return mm_mp_writer_finish(&e);
 }

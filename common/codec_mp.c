@@ -2,6 +2,7 @@
  * codec_mp.c — the bounds-checked msgpack reader of the codec module (codec_mp.h).
  */
 #include "common/codec_mp.h"
+#include "common/codec.h"
 
 #include <string.h>
 
@@ -166,4 +167,117 @@ mm_err mm_mp_skip(struct mm_mp_reader *r, int level)
     for (uint64_t i = 0; i < n && !err; i++)
         err = mm_mp_skip(r, level + 1);
     return err;
+}
+
+/* --- typed reads --- */
+
+mm_err mm_mp_read_kind(struct mm_mp_reader *r, enum mm_mp_kind kind, struct mm_mp_item *it)
+{
+    mm_err err = mm_mp_head(r, it);
+    if (!err && it->kind != kind)
+        err = MM_ECORRUPT;
+    return err;
+}
+
+bool mm_mp_take_nil(struct mm_mp_reader *r)
+{
+    bool nil = r->p < r->end && *r->p == 0xc0;
+    r->p += nil;
+    return nil;
+}
+
+mm_err mm_mp_read_str(struct mm_mp_reader *r, struct mm_arena *a, char **out)
+{
+    struct mm_mp_item it;
+    mm_err err = mm_mp_read_kind(r, MM_MP_STR, &it);
+    if (!err && memchr(it.data, '\0', it.len))
+        err = MM_ECORRUPT;
+    if (!err)
+        *out = mm_arena_strndup(a, (const char *)it.data, it.len);
+    return err;
+}
+
+mm_err mm_mp_read_int(struct mm_mp_reader *r, int64_t *out)
+{
+    struct mm_mp_item it;
+    mm_err err = mm_mp_head(r, &it);
+    if (!err && it.kind == MM_MP_INT)
+        *out = it.i;
+    else if (!err && it.kind == MM_MP_UINT && it.u <= INT64_MAX)
+        *out = (int64_t)it.u;
+    else if (!err)
+        err = MM_ECORRUPT;
+    return err;
+}
+
+mm_err mm_mp_read_strs(struct mm_mp_reader *r, struct mm_arena *a, char ***items, size_t *n)
+{
+    struct mm_mp_item it;
+    mm_err err = mm_mp_read_kind(r, MM_MP_ARRAY, &it);
+    if (err)
+        return err;
+    *n = it.n;
+    *items = it.n ? mm_arena_alloc(a, it.n * sizeof(char *)) : NULL;
+    for (uint32_t i = 0; i < it.n && !err; i++)
+        err = mm_mp_read_str(r, a, &(*items)[i]);
+    return err;
+}
+
+/* --- writer --- */
+
+static int writer_write(void *data, const char *buf, size_t len)
+{
+    struct mm_mp_writer *w = data;
+    if (!w->err)
+        w->err = mm_buf_append(w->out, buf, len);
+    return w->err ? -1 : 0;
+}
+
+void mm_mp_writer_init(struct mm_mp_writer *w, struct mm_buf *out)
+{
+    w->out = out;
+    w->start = out->len;
+    w->err = MM_OK;
+    msgpack_packer_init(&w->pk, w, writer_write);
+}
+
+void mm_mp_writer_fail(struct mm_mp_writer *w, mm_err err)
+{
+    if (!w->err)
+        w->err = err;
+}
+
+mm_err mm_mp_writer_finish(struct mm_mp_writer *w)
+{
+    if (w->err && w->out->data) {
+        w->out->len = w->start;
+        w->out->data[w->start] = '\0';
+    }
+    return w->err;
+}
+
+void mm_mp_pack_str(struct mm_mp_writer *w, const char *s)
+{
+    if (s)
+        msgpack_pack_str_with_body(&w->pk, s, strlen(s));
+    else
+        msgpack_pack_nil(&w->pk);
+}
+
+void mm_mp_pack_i64(struct mm_mp_writer *w, int64_t v)
+{
+    if (v == MM_NULL_INT)
+        msgpack_pack_nil(&w->pk);
+    else
+        msgpack_pack_int64(&w->pk, v);
+}
+
+void mm_mp_pack_strs(struct mm_mp_writer *w, char *const *items, size_t n)
+{
+    msgpack_pack_array(&w->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i])
+            mm_mp_writer_fail(w, MM_EINVAL);
+        mm_mp_pack_str(w, items[i]);
+    }
 }

@@ -1,10 +1,13 @@
 /*
- * codec_mp.h — a bounds-checked reader of msgpack bytes, private to the codec
- * module (codec.c decodes records with it, codec_render.c renders JSON).
+ * codec_mp.h — msgpack primitives shared by the record codecs (codec.c,
+ * codec_render.c, track.c): a bounds-checked reader and a writer into an
+ * mm_buf.
  *
- * Reads one value header at a time straight from the input: no allocation,
- * no object tree, never a byte past `end`. Other modules decode records
- * through codec.h, not through this header.
+ * The reader takes one value header at a time straight from the input: no
+ * allocation, no object tree, never a byte past `end`. The writer keeps the
+ * first error and refuses later writes, so pack calls need no checks; finish
+ * reports it and leaves the buffer as it was. Modules outside common/ use the
+ * record codecs (codec.h, track.h), not this header.
  * Thread safety: a reader is a cursor over caller memory, used by one thread.
  */
 #ifndef MM_CODEC_MP_H
@@ -14,7 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <msgpack.h>
+
 #include "common/err.h"
+#include "common/mem.h"
 
 /* Deepest container nesting accepted when skipping or rendering (the root
  * value is level 1); bounds the recursion on untrusted input. */
@@ -57,5 +63,37 @@ MM_MUST_CHECK mm_err mm_mp_head(struct mm_mp_reader *r, struct mm_mp_item *it);
 /* Skips one whole value found at nesting `level`; MM_ECORRUPT when malformed,
  * truncated or nested deeper than MM_MP_MAX_DEPTH. */
 MM_MUST_CHECK mm_err mm_mp_skip(struct mm_mp_reader *r, int level);
+
+/* Typed reads: MM_ECORRUPT for another kind. Strings are copied into the
+ * arena and may not hold NUL bytes. */
+MM_MUST_CHECK mm_err mm_mp_read_kind(struct mm_mp_reader *r, enum mm_mp_kind kind,
+                                     struct mm_mp_item *it);
+/* Consumes a nil if one is next; true when it did. */
+bool mm_mp_take_nil(struct mm_mp_reader *r);
+MM_MUST_CHECK mm_err mm_mp_read_str(struct mm_mp_reader *r, struct mm_arena *a, char **out);
+/* An int that fits int64 (from a msgpack int or uint). */
+MM_MUST_CHECK mm_err mm_mp_read_int(struct mm_mp_reader *r, int64_t *out);
+MM_MUST_CHECK mm_err mm_mp_read_strs(struct mm_mp_reader *r, struct mm_arena *a, char ***items,
+                                     size_t *n);
+
+struct mm_mp_writer {
+    struct mm_buf *out; /* borrowed */
+    size_t start;       /* out->len at init */
+    mm_err err;         /* the first error */
+    msgpack_packer pk;  /* for msgpack_pack_* calls */
+};
+
+void mm_mp_writer_init(struct mm_mp_writer *w, struct mm_buf *out);
+/* Records err unless an earlier error is kept. */
+void mm_mp_writer_fail(struct mm_mp_writer *w, mm_err err);
+/* The first error (MM_ETOOBIG past out->max, or a fail); on error `out` is
+ * truncated back to its length at init. */
+MM_MUST_CHECK mm_err mm_mp_writer_finish(struct mm_mp_writer *w);
+/* A string, or nil for NULL. */
+void mm_mp_pack_str(struct mm_mp_writer *w, const char *s);
+/* An int64, or nil for MM_NULL_INT. */
+void mm_mp_pack_i64(struct mm_mp_writer *w, int64_t v);
+/* An array of strings; a NULL item fails with MM_EINVAL. */
+void mm_mp_pack_strs(struct mm_mp_writer *w, char *const *items, size_t n);
 
 #endif
