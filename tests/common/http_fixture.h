@@ -1,8 +1,8 @@
-/* Test fixture shared by test_http.c and test_http_xfer.c: the scriptable
- * server tests/data/http/server.py (127.0.0.1, random port, started once per
- * group; it exits when its stdin closes), a fake clock whose sleep advances
- * time so that backoff and rate-limit waits cost nothing, and request
- * helpers. Included by the tests only. */
+/* Test fixture shared by test_http.c, test_http_xfer.c and the provider
+ * tests: the scriptable server tests/data/http/server.py (127.0.0.1, random
+ * port, started once per group; it exits when its stdin closes), a fake
+ * clock whose sleep advances time so that backoff and rate-limit waits cost
+ * nothing, and request helpers. Included by the tests only. */
 #ifndef MM_TEST_HTTP_FIXTURE_H
 #define MM_TEST_HTTP_FIXTURE_H
 
@@ -32,9 +32,11 @@ static int server_port;
 
 /* --- the test server --- */
 
-static inline int start_server(void **state)
+/* Starts the server; with `canned` (a directory under the repo, e.g.
+ * "tests/data/providers") it also serves that directory's canned answers
+ * (server.py --canned). */
+static inline int spawn_server(const char *canned)
 {
-    (void)state;
     const char *src = getenv("MM_SOURCE_DIR");
     int in[2], out[2];
     char line[32] = "";
@@ -43,7 +45,8 @@ static inline int start_server(void **state)
         return -1;
     }
     char *script = mm_xasprintf("%s/tests/data/http/server.py", src);
-    char *argv[] = {"python3", script, NULL};
+    char *dir = canned ? mm_xasprintf("%s/%s", src, canned) : NULL;
+    char *argv[] = {"python3", script, dir ? "--canned" : NULL, dir, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -53,6 +56,7 @@ static inline int start_server(void **state)
     int rc = posix_spawnp(&server_pid, "python3", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     free(script);
+    free(dir);
     close(in[0]);
     close(out[1]);
     server_stdin = in[1];
@@ -65,6 +69,12 @@ static inline int start_server(void **state)
     server_port = (int)strtol(line, NULL, 10);
     /* Keep the test output to failures; the redaction test reads its own log. */
     return mm_log_open(NULL, MM_LOG_ERROR, NULL) == MM_OK && server_port > 0 ? 0 : -1;
+}
+
+static inline int start_server(void **state)
+{
+    (void)state;
+    return spawn_server(NULL);
 }
 
 static inline int stop_server(void **state)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Scriptable HTTP/1.1 test server for tests/common/test_http.c.
+"""Scriptable HTTP/1.1 test server for tests/common/test_http*.c and the
+provider tests (tests/pipeline/test_provider_*.c).
 
 Listens on 127.0.0.1 at a random port, prints the port on stdout, and exits
 when its stdin closes (so it never outlives the test). Routes:
@@ -17,6 +18,27 @@ when its stdin closes (so it never outlives the test). Routes:
                     stream=N    N bytes without Content-Length, then close
                     body=NAME   a canned body (BODIES below)
                     delay=D     the retryDelay of the gemini bodies ("2s")
+
+With `--canned DIR` (provider tests) it also serves canned answers:
+
+  /canned/SET/SCENARIO/PATH?QUERY
+                  answered by the first rule of SCENARIO in DIR/SET/routes.json
+                  whose method, path and query match; the n-th request matching
+                  a rule gets its n-th reply (the last one repeats). 501 when
+                  no rule matches.
+  /canned-log     200 JSON: every canned request since the last reset, in order
+                  (method, set, scenario, path, decoded query, authorization,
+                  user_agent, body)
+  /canned-reset   forgets the log and the per-rule counters
+
+routes.json maps a scenario to its rules:
+  {"SCENARIO": [
+     {"method": "GET", "path": "/v1/search",
+      "query": {"q": "track:\"T\"", "artist": null},   # null: must be absent
+      "reply": [{"status": 429, "headers": {"Retry-After": "1"}, "file": "e.json"},
+                {"status": 200, "file": "search.json"}]},
+     {"use": "OTHER_SCENARIO"}]}                       # splices its rules
+A reply body is "file" (relative to DIR/SET) or "raw" (text as is).
 """
 import email.utils
 import json
@@ -24,10 +46,12 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import os
 from urllib.parse import parse_qs, urlsplit
 
 LOCK = threading.Lock()
 STATE = {"connections": 0, "requests": 0, "hits": {}}
+CANNED = {"dir": None, "hits": {}, "log": []}
 
 
 def gemini(quota_id, delay):
@@ -97,6 +121,17 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 doc = json.dumps(STATE).encode()
             self.send(200, doc, [("Content-Type", "application/json")])
+        elif CANNED["dir"] and url.path == "/canned-reset":
+            with LOCK:
+                CANNED["hits"].clear()
+                CANNED["log"].clear()
+            self.send(200, b"{}", [("Content-Type", "application/json")])
+        elif CANNED["dir"] and url.path == "/canned-log":
+            with LOCK:
+                doc = json.dumps(CANNED["log"]).encode()
+            self.send(200, doc, [("Content-Type", "application/json")])
+        elif CANNED["dir"] and url.path.startswith("/canned/"):
+            self.canned(url, body)
         elif url.path.startswith("/seq/"):
             key = url.path[5:]
             steps = parse_qs(url.query).get("s", ["200"])[0].split(",")
@@ -106,6 +141,42 @@ class Handler(BaseHTTPRequestHandler):
             self.play(steps[min(hit, len(steps) - 1)], hit)
         else:
             self.send(404, b'{"error":"Not Found"}', [("Content-Type", "application/json")])
+
+    def canned(self, url, body):
+        parts = url.path.split("/", 4)  # "", "canned", SET, SCENARIO, PATH
+        if len(parts) < 5 or ".." in parts[2]:
+            self.send(400, b'{"error":"bad canned path"}', [("Content-Type", "application/json")])
+            return
+        cset, scenario, path = parts[2], parts[3], "/" + parts[4]
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        entry = {"method": self.command, "set": cset, "scenario": scenario, "path": path,
+                 "query": query, "authorization": self.headers.get("Authorization"),
+                 "user_agent": self.headers.get("User-Agent"),
+                 "body": body.decode("utf-8", "replace")}
+        base = os.path.join(CANNED["dir"], cset)
+        with open(os.path.join(base, "routes.json"), encoding="utf-8") as f:
+            routes = json.load(f)
+        with LOCK:
+            CANNED["log"].append(entry)
+            found = None
+            for key, rule in rules_of(routes, scenario):
+                if rule_matches(rule, self.command, path, query):
+                    hit = CANNED["hits"].get((cset, key), 0)
+                    CANNED["hits"][(cset, key)] = hit + 1
+                    found = rule["reply"][min(hit, len(rule["reply"]) - 1)]
+                    break
+        if found is None:
+            msg = json.dumps({"error": "no canned route", "request": entry}).encode()
+            self.send(501, msg, [("Content-Type", "application/json")])
+            return
+        headers = [("Content-Type", found.get("content_type", "application/json"))]
+        headers += list(found.get("headers", {}).items())
+        if "file" in found:
+            with open(os.path.join(base, found["file"]), "rb") as f:
+                payload = f.read()
+        else:
+            payload = found.get("raw", "").encode()
+        self.send(found.get("status", 200), payload, headers)
 
     def play(self, step, hit):
         parts = step.split(";")
@@ -145,7 +216,29 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = handle_one
 
 
+def rules_of(routes, scenario, seen=()):
+    """(key, rule) of a scenario in order, with {"use": ...} entries spliced."""
+    if scenario in seen:
+        return
+    for i, rule in enumerate(routes.get(scenario, [])):
+        if "use" in rule:
+            yield from rules_of(routes, rule["use"], seen + (scenario,))
+        else:
+            yield (scenario, i), rule
+
+
+def rule_matches(rule, method, path, query):
+    if rule.get("method", "GET") != method or rule.get("path") != path:
+        return False
+    for name, want in rule.get("query", {}).items():
+        if query.get(name) != want:
+            return False
+    return True
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--canned":
+        CANNED["dir"] = sys.argv[2]
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
