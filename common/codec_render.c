@@ -161,6 +161,27 @@ static mm_err render_float(const struct mm_mp_item *it, struct out *o)
     int prec = it->f32 ? 6 : 15, last = it->f32 ? 9 : 17;
     if (!isfinite(it->f))
         return put(o, "null", 4);
+    double a = fabs(it->f);
+    if (!it->f32 && a >= 1e-4 && a < 1e9) {
+        /* exact at <= 6 decimals: the digits of round(f * 1e6) read back as f */
+        double scaled = a * 1e6;
+        int64_t i = (int64_t)(scaled + 0.5);
+        if ((double)i / 1e6 == a) {
+            char *p = tmp, *q;
+            int64_t ip = i / 1000000, fp = i % 1000000;
+            if (it->f < 0)
+                *p++ = '-';
+            p = put_num(p, (uint64_t)ip, 1);
+            if (fp) {
+                *p++ = '.';
+                q = put_num(p, (uint64_t)fp, 6);
+                while (q[-1] == '0')
+                    q--;
+                p = q;
+            }
+            return put(o, tmp, (size_t)(p - tmp));
+        }
+    }
     for (;; prec++) {
         snprintf(tmp, sizeof(tmp), "%.*g", prec, it->f);
         double back = strtod(tmp, NULL);

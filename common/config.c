@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/config_moods.h"
 #include "common/hash.h"
 
 #define FILE_MAX (1024 * 1024) /* a config file is small; a bigger one is a mistake */
@@ -32,7 +33,8 @@
 
 /* --- the schema --- */
 
-enum ktype { K_OBJECT, K_ARRAY, K_STRING, K_PATH, K_INT, K_ENUM, K_BOOL, K_LISTEN };
+enum ktype { K_OBJECT, K_ARRAY, K_STRING, K_PATH, K_INT, K_ENUM, K_BOOL, K_LISTEN, K_NUMBER,
+             K_ENUM_LIST, K_STRINGS, K_MAP };
 
 enum {
     K_REQUIRED = 1 << 0,   /* no default: absence is an error */
@@ -46,27 +48,56 @@ struct field {
 };
 
 struct key {
-    const char *path; /* dotted JSON path; "a[]" stands for each element of array a */
+    const char *path; /* dotted JSON path; "a[]" stands for each element of array a,
+                         "m{}" for each entry of map m */
     enum ktype type;
     const char *def; /* default as JSON text (paths resolve like file values); NULL: none */
     unsigned flags;
-    long long min, max;        /* K_INT */
-    const char *const *values; /* K_ENUM, NULL-terminated; the struct gets the index */
+    long long min, max;        /* K_INT; K_ENUM_LIST: number of items */
+    double fmin, fmax;         /* K_NUMBER */
+    const char *const *values; /* K_ENUM, K_ENUM_LIST, NULL-terminated; the struct gets the
+                                  index (K_ENUM_LIST: an int array of indexes) */
     const char *only;          /* allowed only when the sibling "kind" has this value */
     struct field at;           /* where the value lands; size 0: nowhere (objects) */
-    struct field count;        /* K_ARRAY: the size_t element count */
-    size_t elem_size;          /* K_ARRAY: size of one element struct */
+    struct field count;        /* K_ARRAY, K_ENUM_LIST, K_STRINGS, K_MAP: the size_t count */
+    size_t elem_size;          /* K_ARRAY, K_MAP: size of one element struct */
+    struct field name_at;      /* K_MAP: where an entry's name (char *) lands in its element */
+    struct field has;          /* optional: a bool set when the value is present and not null */
     const char *meaning;
 };
 
 /* clang-format off */
 #define CFG(m) {offsetof(struct mm_config, m), sizeof(((struct mm_config *)0)->m)}
 #define SRC(m) {offsetof(struct mm_source_config, m), sizeof(((struct mm_source_config *)0)->m)}
+#define MOOD(m) {offsetof(struct mm_mood_config, m), sizeof(((struct mm_mood_config *)0)->m)}
+/* A target feature of a mood profile: optional, null means "not constrained". */
+#define MOOD_FEATURE(f, lo, hi, what)                                                       \
+    {"score.moods{}." #f, K_NUMBER, NULL, K_NULLABLE, FRANGE(lo, hi), .at = MOOD(target.f), \
+     .has = MOOD(target.has_##f), .meaning = "Target " what "; absent or null: not constrained."}
 #define RANGE(lo, hi) .min = (lo), .max = (hi)
+#define FRANGE(lo, hi) .fmin = (lo), .fmax = (hi)
+/* The keys every catalog provider has (providers.<m>.*). */
+#define PROVIDER_KEYS(m, url_def, rate_def, burst_def, limit_def, limit_max)                       \
+    {"providers." #m, K_OBJECT, .meaning = "The " #m " catalog."},                                 \
+    {"providers." #m ".base_url", K_STRING, "\"" url_def "\"", .at = CFG(providers.m.base_url),    \
+     .meaning = "API base URL (the simulator's in tests and demos)."},                             \
+    {"providers." #m ".rate_per_s", K_NUMBER, rate_def, FRANGE(0.001, 10000),                      \
+     .at = CFG(providers.m.rate_per_s), .meaning = "Requests per second (token bucket rate)."},    \
+    {"providers." #m ".burst", K_INT, burst_def, RANGE(1, 10000), .at = CFG(providers.m.burst),    \
+     .meaning = "Requests allowed at once after an idle spell (token bucket size)."},              \
+    {"providers." #m ".search_limit", K_INT, limit_def, RANGE(1, limit_max),                       \
+     .at = CFG(providers.m.search_limit), .meaning = "Candidates asked for per search query."},    \
+    {"providers." #m ".ttl_days", K_INT, "30", RANGE(0, 36500), .at = CFG(providers.m.ttl_days),   \
+     .meaning = "Days a found track stays in the resolution cache."},                              \
+    {"providers." #m ".negative_ttl_days", K_INT, "3", RANGE(0, 36500),                            \
+     .at = CFG(providers.m.negative_ttl_days),                                                     \
+     .meaning = "Days a \"not found\" answer stays in the resolution cache."}
 /* clang-format on */
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const source_kinds[] = {"pg_csv", "jsonl", NULL};
+/* In the order of enum mm_source (common/track.h). */
+static const char *const provider_names[] = {"spotify", "musicbrainz", "lastfm", "itunes", NULL};
 
 static const struct key schema[] = {
     {"paths", K_OBJECT, .meaning = "Where moodmusic keeps its files."},
@@ -110,6 +141,75 @@ static const struct key schema[] = {
      .meaning = "Lowest accepted num_songs_requested; at most ingest.max_songs_requested."},
     {"ingest.max_songs_requested", K_INT, "100", RANGE(1, 100000),
      .at = CFG(ingest.max_songs_requested), .meaning = "Highest accepted num_songs_requested."},
+    {"http", K_OBJECT, .meaning = "Outbound HTTP client (catalog and LLM requests)."},
+    {"http.user_agent", K_STRING, "\"moodmusic/" MM_VERSION " ( https://example.org/moodmusic )\"",
+     .at = CFG(http.user_agent),
+     .meaning = "User-Agent of every request; MusicBrainz blocks agents without a contact."},
+    {"http.connect_timeout_ms", K_INT, "10000", RANGE(100, 600000),
+     .at = CFG(http.connect_timeout_ms), .meaning = "Connect timeout of each attempt."},
+    {"http.timeout_ms", K_INT, "30000", RANGE(100, 3600000), .at = CFG(http.timeout_ms),
+     .meaning = "Total time allowed to each attempt."},
+    {"http.max_attempts", K_INT, "5", RANGE(1, 100), .at = CFG(http.max_attempts),
+     .meaning = "Attempts per request, the first included, before it counts as failed."},
+    {"http.min_wait_ms", K_INT, "500", RANGE(1, 3600000), .at = CFG(http.min_wait_ms),
+     .meaning = "Shortest retry wait (jittered exponential backoff); at most http.max_wait_ms."},
+    {"http.max_wait_ms", K_INT, "60000", RANGE(1, 3600000), .at = CFG(http.max_wait_ms),
+     .meaning = "Longest retry wait; a server asking for more makes the request fail."},
+    {"http.max_response_bytes", K_INT, "16777216", RANGE(1024, 1073741824),
+     .at = CFG(http.max_response_bytes), .meaning = "Largest response body accepted."},
+    {"http.max_in_flight", K_INT, "8", RANGE(1, 1024), .at = CFG(http.max_in_flight),
+     .meaning = "Requests (and enrich lookups) in flight at once."},
+    {"providers", K_OBJECT, .meaning = "Music catalogs that resolve song mentions into tracks."},
+    {"providers.order", K_ENUM_LIST, "[\"spotify\", \"musicbrainz\", \"lastfm\", \"itunes\"]",
+     RANGE(1, 4), .values = provider_names, .at = CFG(providers.order),
+     .count = CFG(providers.n_order),
+     .meaning = "Catalogs asked, in this order, until one finds the song."},
+    PROVIDER_KEYS(spotify, "https://api.spotify.com", "5", "5", "10", 10),
+    {"providers.spotify.accounts_url", K_STRING, "\"https://accounts.spotify.com\"",
+     .at = CFG(providers.spotify.accounts_url),
+     .meaning = "Base URL of the OAuth token endpoint (client credentials)."},
+    {"providers.spotify.market", K_STRING, "\"US\"", .at = CFG(providers.spotify.market),
+     .meaning = "Market (ISO 3166-1 alpha-2) of searches."},
+    PROVIDER_KEYS(musicbrainz, "https://musicbrainz.org", "1", "1", "10", 100),
+    PROVIDER_KEYS(lastfm, "https://ws.audioscrobbler.com", "5", "5", "10", 100),
+    PROVIDER_KEYS(itunes, "https://itunes.apple.com", "0.33", "1", "10", 200),
+    {"providers.itunes.country", K_STRING, "\"US\"", .at = CFG(providers.itunes.market),
+     .meaning = "Store country (ISO 3166-1 alpha-2) of searches."},
+    {"enrich", K_OBJECT, .meaning = "Resolving song mentions into catalog tracks."},
+    {"enrich.min_score", K_INT, "80", RANGE(1, 100), .at = CFG(enrich.min_score),
+     .meaning = "Match score (0-100) a candidate needs; at most enrich.early_exit_score."},
+    {"enrich.early_exit_score", K_INT, "95", RANGE(1, 100), .at = CFG(enrich.early_exit_score),
+     .meaning = "A provider stops searching once its best candidate scores this."},
+    {"enrich.max_mentions", K_INT, "0", RANGE(0, 1000000000), .at = CFG(enrich.max_mentions),
+     .meaning = "Mentions looked up per run at most (0: all); the rest wait for the next run."},
+    {"enrich.batch_size", K_INT, "500", RANGE(1, 100000), .at = CFG(enrich.batch_size),
+     .meaning = "Finished mentions per LMDB write transaction."},
+    {"score", K_OBJECT,
+     .meaning = "Audio features, mood profiles and mood rankings (docs/score.md)."},
+    {"score.moods", K_MAP, MM_CONFIG_DEFAULT_MOODS, .at = CFG(score.moods),
+     .count = CFG(score.n_moods), .elem_size = sizeof(struct mm_mood_config),
+     .name_at = MOOD(name),
+     .meaning = "Mood profiles by name (normalised text; the defaults are listed in docs/score.md). "
+                "An entry updates the default of the same name key by key; null drops a default."},
+    MOOD_FEATURE(energy, 0, 1, "energy (0-1)"),
+    MOOD_FEATURE(valence, 0, 1, "valence, musical positiveness (0-1)"),
+    MOOD_FEATURE(danceability, 0, 1, "danceability (0-1)"),
+    MOOD_FEATURE(acousticness, 0, 1, "acousticness (0-1)"),
+    MOOD_FEATURE(instrumentalness, 0, 1, "instrumentalness (0-1)"),
+    MOOD_FEATURE(speechiness, 0, 1, "speechiness (0-1)"),
+    MOOD_FEATURE(liveness, 0, 1, "liveness (0-1)"),
+    MOOD_FEATURE(tempo, 0, 250, "tempo in BPM"),
+    MOOD_FEATURE(loudness, -60, 0, "loudness in dB"),
+    {"score.moods{}.aliases", K_STRINGS, "[]", .at = MOOD(aliases), .count = MOOD(n_aliases),
+     .meaning = "Other words for the mood (normalised text, each naming one mood only)."},
+    {"score.default_mood", K_STRING, "\"chill\"", .at = CFG(score.default_mood),
+     .meaning = "Mood of requests whose mood text matches no configured mood; one of score.moods."},
+    {"score.max_tracks_per_mood", K_INT, "500", RANGE(1, 100000),
+     .at = CFG(score.max_tracks_per_mood), .meaning = "Length of each mood's ranked track list."},
+    {"score.features_ttl_days", K_INT, "90", RANGE(0, 36500), .at = CFG(score.features_ttl_days),
+     .meaning = "Days cached Spotify audio features (or their absence) serve before asking again."},
+    {"score.min_fit", K_NUMBER, "0", FRANGE(0, 1), .at = CFG(score.min_fit),
+     .meaning = "Tracks fitting a mood less than this (0-1) are left out of its ranking."},
     {"store", K_OBJECT, .meaning = "LMDB map sizes of the state environment."},
     {"store.map_size_mb", K_INT, "256", RANGE(1, 1048576), .at = CFG(store.map_size_mb),
      .meaning = "Initial map size in MiB; at most store.max_map_size_mb."},
@@ -140,6 +240,8 @@ static const struct {
 } ordered[] = {
     {"ingest.min_songs_requested", "ingest.max_songs_requested"},
     {"store.map_size_mb", "store.max_map_size_mb"},
+    {"http.min_wait_ms", "http.max_wait_ms"},
+    {"enrich.min_score", "enrich.early_exit_score"},
 };
 
 static const char *const secret_names[] = {MM_SECRET_ENV_VARS};
@@ -249,6 +351,14 @@ static char *describe(const struct key *k)
         break;
     case K_BOOL: put(&b, "boolean"); break;
     case K_LISTEN: put(&b, "ADDR:PORT (IPv4 or [IPv6], port 0..65535)"); break;
+    case K_NUMBER: put(&b, "number %g..%g", k->fmin, k->fmax); break;
+    case K_STRINGS: put(&b, "array of strings"); break;
+    case K_MAP: put(&b, "object of named objects"); break;
+    case K_ENUM_LIST:
+        put(&b, "array of %lld..%lld distinct of ", k->min, k->max);
+        for (size_t i = 0; k->values[i]; i++)
+            put(&b, "%s%s", i ? "/" : "", k->values[i]);
+        break;
     }
     if (k->flags & K_NULLABLE)
         put(&b, " or null");
@@ -321,6 +431,20 @@ static bool listen_ok(const char *s)
     return ok;
 }
 
+/* An array of min..max distinct values of k->values. */
+static bool enum_list_ok(const struct key *k, const json_t *v)
+{
+    size_t n = json_array_size(v);
+    bool ok = json_is_array(v) && (long long)n >= k->min && (long long)n <= k->max;
+    for (size_t i = 0; ok && i < n; i++) {
+        const char *s = json_string_value(json_array_get(v, i));
+        ok = enum_index(k, s) >= 0;
+        for (size_t j = 0; ok && j < i; j++)
+            ok = strcmp(s, json_string_value(json_array_get(v, j))) != 0;
+    }
+    return ok;
+}
+
 static bool shape_ok(const struct key *k, const json_t *v)
 {
     bool ok = false;
@@ -336,6 +460,17 @@ static bool shape_ok(const struct key *k, const json_t *v)
     case K_ENUM: ok = enum_index(k, json_string_value(v)) >= 0; break;
     case K_BOOL: ok = json_is_boolean(v); break;
     case K_LISTEN: ok = text_ok(v) && listen_ok(json_string_value(v)); break;
+    case K_NUMBER:
+        ok = json_is_number(v) && json_number_value(v) >= k->fmin &&
+             json_number_value(v) <= k->fmax;
+        break;
+    case K_ENUM_LIST: ok = enum_list_ok(k, v); break;
+    case K_STRINGS:
+        ok = json_is_array(v);
+        for (size_t i = 0; ok && i < json_array_size(v); i++)
+            ok = text_ok(json_array_get(v, i));
+        break;
+    case K_MAP: ok = json_is_object(v); break;
     }
     return ok || (json_is_null(v) && (k->flags & K_NULLABLE));
 }
@@ -411,6 +546,45 @@ static json_t *resolve_array(struct ctx *c, const struct key *k, const json_t *v
     return out;
 }
 
+/* A map of named objects: the default entries, each updated key by key by the
+ * entry of the same name in v (null drops the entry), then every entry
+ * resolved against the schema node "<path>{}". */
+static json_t *resolve_map(struct ctx *c, const struct key *k, const json_t *v, const char *where,
+                           bool from_set)
+{
+    json_t *merged = k->def ? json_loads(k->def, 0, NULL) : json_object(), *out = json_object();
+    char *node = mm_xasprintf("%s{}", k->path);
+    const char *name;
+    json_t *e;
+    MM_ASSERT(json_is_object(merged));
+    json_object_foreach((json_t *)v, name, e) {
+        json_t *base = json_object_get(merged, name);
+        if (json_is_null(e))
+            json_object_del(merged, name);
+        else if (json_is_object(base) && json_is_object(e) && base != e)
+            json_object_update(base, e);
+        else
+            json_object_set(merged, name, e);
+    }
+    json_object_foreach(merged, name, e) {
+        char *at = child_where(where, name);
+        if (!*name) {
+            report(c, "%s: entry names must not be empty", where);
+        } else if (json_is_object(e)) {
+            json_t *r = resolve_object(c, node, e, at, from_set || is_set(c, e), 0);
+            json_object_set_new(out, name, r);
+        } else {
+            char *got = compact(e);
+            report(c, "%s: expected object, got %s", at, got);
+            free(got);
+        }
+        free(at);
+    }
+    free(node);
+    json_decref(merged);
+    return out;
+}
+
 /* The resolved value of key k, or NULL after reporting why v is wrong. */
 static json_t *resolve_value(struct ctx *c, const struct key *k, const json_t *v, const char *where,
                              bool from_set)
@@ -424,6 +598,8 @@ static json_t *resolve_value(struct ctx *c, const struct key *k, const json_t *v
         r = resolve_object(c, k->path, v, where, from_set, 0);
     } else if (k->type == K_ARRAY) {
         r = resolve_array(c, k, v, where, from_set);
+    } else if (k->type == K_MAP) {
+        r = resolve_map(c, k, v, where, from_set);
     } else if (k->type == K_PATH) {
         char *p = absolutize(from_set ? c->cwd : c->file_dir, json_string_value(v));
         r = json_string(p);
@@ -689,6 +865,10 @@ static void fill_object(char *base, const char *node, const json_t *obj);
 
 static void fill_value(char *base, const struct key *k, const json_t *v)
 {
+    if (k->has.size) {
+        bool present = !json_is_null(v);
+        store(base, k->has, &present, sizeof(present));
+    }
     if (k->type == K_OBJECT) {
         fill_object(base, k->path, v);
     } else if (k->type == K_ARRAY) {
@@ -713,6 +893,36 @@ static void fill_value(char *base, const struct key *k, const json_t *v)
     } else if (k->type == K_BOOL) {
         bool x = json_is_true(v);
         store(base, k->at, &x, sizeof(x));
+    } else if (k->type == K_NUMBER) {
+        double x = json_number_value(v);
+        store(base, k->at, &x, sizeof(x));
+    } else if (k->type == K_MAP) {
+        size_t n = json_object_size(v), i = 0;
+        char *elems = mm_xcalloc(n ? n : 1, k->elem_size), *node = mm_xasprintf("%s{}", k->path);
+        const char *name;
+        json_t *e;
+        json_object_foreach((json_t *)v, name, e) {
+            char *copy = mm_xstrdup(name);
+            store(elems + i * k->elem_size, k->name_at, &copy, sizeof(copy));
+            fill_object(elems + i++ * k->elem_size, node, e);
+        }
+        store(base, k->at, &elems, sizeof(elems));
+        store(base, k->count, &n, sizeof(n));
+        free(node);
+    } else if (k->type == K_STRINGS) {
+        size_t n = json_array_size(v);
+        char **items = mm_xcalloc(n ? n : 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+            items[i] = mm_xstrdup(json_string_value(json_array_get(v, i)));
+        store(base, k->at, &items, sizeof(items));
+        store(base, k->count, &n, sizeof(n));
+    } else if (k->type == K_ENUM_LIST) {
+        size_t n = json_array_size(v);
+        int *items = mm_xcalloc(n ? n : 1, sizeof(int));
+        for (size_t i = 0; i < n; i++)
+            items[i] = enum_index(k, json_string_value(json_array_get(v, i)));
+        store(base, k->at, &items, sizeof(items));
+        store(base, k->count, &n, sizeof(n));
     } else {
         char *s = mm_xstrdup(json_string_value(v));
         store(base, k->at, &s, sizeof(s));
@@ -745,6 +955,30 @@ static void free_fields(char *base, const char *node)
                 free_fields(elems + i * k->elem_size, sub);
             free(elems);
             free(sub);
+        } else if (k->type == K_MAP) {
+            char *elems, *name, *sub = mm_xasprintf("%s{}", k->path);
+            size_t n;
+            memcpy(&elems, base + k->at.off, sizeof(elems));
+            memcpy(&n, base + k->count.off, sizeof(n));
+            for (size_t i = 0; i < n; i++) {
+                memcpy(&name, elems + i * k->elem_size + k->name_at.off, sizeof(name));
+                free(name);
+                free_fields(elems + i * k->elem_size, sub);
+            }
+            free(elems);
+            free(sub);
+        } else if (k->type == K_STRINGS) {
+            char **items;
+            size_t n;
+            memcpy(&items, base + k->at.off, sizeof(items));
+            memcpy(&n, base + k->count.off, sizeof(n));
+            for (size_t i = 0; i < n; i++)
+                free(items[i]);
+            free(items);
+        } else if (k->type == K_ENUM_LIST) {
+            int *items;
+            memcpy(&items, base + k->at.off, sizeof(items));
+            free(items);
         } else if (k->type == K_STRING || k->type == K_PATH || k->type == K_LISTEN) {
             char *s;
             memcpy(&s, base + k->at.off, sizeof(s));
@@ -835,6 +1069,16 @@ void mm_config_hash(const struct mm_config *cfg, char out[65])
     free(text);
 }
 
+/* Number of entries of a map default (JSON text of the schema). */
+static size_t map_size(const char *def)
+{
+    json_t *d = json_loads(def, 0, NULL);
+    MM_ASSERT(json_is_object(d));
+    size_t n = json_object_size(d);
+    json_decref(d);
+    return n;
+}
+
 char *mm_config_doc_markdown(void)
 {
     struct mm_buf b;
@@ -845,6 +1089,8 @@ char *mm_config_doc_markdown(void)
         put(&b, "| `%s` | %s | ", k->path, type);
         if (k->flags & K_REQUIRED)
             put(&b, "required");
+        else if (k->type == K_MAP && k->def)
+            put(&b, "%zu entries", map_size(k->def));
         else if (k->def)
             put(&b, "`%s`", k->def);
         else

@@ -31,6 +31,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/track.h"
 
 #define MM_SECRET_ENV_VARS                                                       \
     "GEMINI_API_KEY", "SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET",                \
@@ -44,6 +45,27 @@ struct mm_source_config {
     char *requests_path; /* pg_csv: user_requests.csv (absolute after load) */
     char *songs_path;    /* pg_csv: recommended_songs.csv, or NULL when absent */
     char *path;          /* jsonl: requests.jsonl or requests.jsonl.gz */
+};
+
+/* One catalog provider (providers.<name>.*). */
+struct mm_provider_config {
+    char *base_url;         /* API base URL */
+    char *accounts_url;     /* spotify: OAuth token endpoint base; NULL for the others */
+    char *market;           /* spotify market / itunes country; NULL for the others */
+    double rate_per_s;      /* token bucket rate */
+    int burst;              /* token bucket size */
+    int search_limit;       /* candidates per query */
+    int ttl_days;           /* a cached "found" lives this long */
+    int negative_ttl_days;  /* a cached "not found" lives this long */
+};
+
+/* One mood profile (score.moods.<name>): target audio features (has_* false
+ * when the mood does not constrain a feature) and the words that name it. */
+struct mm_mood_config {
+    char *name;
+    struct mm_features target; /* present and source unset */
+    char **aliases;
+    size_t n_aliases;
 };
 
 struct mm_config {
@@ -67,6 +89,33 @@ struct mm_config {
         int max_songs_per_request;
         int min_songs_requested, max_songs_requested;
     } ingest;
+    struct {
+        char *user_agent;
+        int connect_timeout_ms, timeout_ms; /* per attempt */
+        int max_attempts;          /* the first included */
+        int min_wait_ms, max_wait_ms; /* retry backoff bounds */
+        int max_response_bytes;
+        int max_in_flight;         /* transfers at once; also enrich's lookups in flight */
+    } http;
+    struct {
+        int *order;                /* enum mm_source values (common/track.h), lookup order */
+        size_t n_order;
+        struct mm_provider_config spotify, musicbrainz, lastfm, itunes;
+    } providers;
+    struct {
+        int min_score;             /* 0–100: a weaker best candidate is "not found" */
+        int early_exit_score;      /* 0–100: a provider stops querying at this score */
+        int max_mentions;          /* lookups per run, 0: unlimited */
+        int batch_size;            /* finished mentions per LMDB write transaction */
+    } enrich;
+    struct {
+        struct mm_mood_config *moods; /* score.moods, in file order (defaults first) */
+        size_t n_moods;
+        char *default_mood;        /* a name in moods: for moods that match none */
+        int max_tracks_per_mood;
+        int features_ttl_days;     /* cached Spotify features are asked again after this */
+        double min_fit;            /* 0–1: tracks fitting a mood less are not ranked for it */
+    } score;
     struct {
         uint64_t map_size_mb;      /* initial LMDB map size */
         uint64_t max_map_size_mb;  /* growth stops here with MM_EMAPFULL */

@@ -28,6 +28,8 @@
 #define CAND_ARTISTS_MAX 16 /* credited artists of a candidate that are compared */
 
 #define LIVE_PENALTY 0.06  /* live vs studio: accepted, never an early exit */
+/* a match on a featured artist only: accepted, never an early exit */
+#define FEATURED_CAP 0.9
 #define NO_ARTIST_CAP 0.90 /* title alone never counts as certain */
 #define NUMBER_CAP 0.50    /* "Song 2" is not "Song 3" */
 
@@ -547,8 +549,39 @@ static double title_similarity(const struct tkey *a, const struct tkey *b)
     return s;
 }
 
+/* Similarity of two artist names. Names of the same number of words are
+ * compared word by word and the weakest word counts, so that one shared first
+ * name never makes two people alike ("andres pena" vs "andres vega" is 0.5,
+ * not the 0.82 of the whole strings). */
+static double name_similarity(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t wa = 1, wb = 1;
+    for (size_t i = 0; i < an; i++)
+        wa += a[i] == ' ';
+    for (size_t i = 0; i < bn; i++)
+        wb += b[i] == ' ';
+    if (wa != wb || wa == 1)
+        return similarity(a, an, b, bn);
+    double worst = 1.0;
+    size_t i = 0, j = 0;
+    while (i < an && j < bn && worst > 0.0) {
+        size_t ie = i, je = j;
+        while (ie < an && a[ie] != ' ')
+            ie++;
+        while (je < bn && b[je] != ' ')
+            je++;
+        double s = similarity(a + i, ie - i, b + j, je - j);
+        worst = s < worst ? s : worst;
+        i = ie + 1;
+        j = je + 1;
+    }
+    return worst;
+}
+
 /* Best similarity between any key of the wanted credit and any key of a
- * candidate's credited artists. */
+ * candidate's credited artists. A match on a featured (not first) artist is
+ * capped below the early exit, so that the song by that artist, when a
+ * provider has it, wins over a song it only features on. */
 static double artist_similarity(const struct keyset *want, const char *const *cand, size_t n_cand)
 {
     struct keyset ks;
@@ -560,7 +593,9 @@ static double artist_similarity(const struct keyset *want, const char *const *ca
         keyset_build(&ks, cand[c]);
         for (size_t i = 0; i < want->n && best < 1.0; i++)
             for (size_t j = 0; j < ks.n && best < 1.0; j++) {
-                double s = similarity(want->key[i], want->len[i], ks.key[j], ks.len[j]);
+                double s = name_similarity(want->key[i], want->len[i], ks.key[j], ks.len[j]);
+                if (c > 0 && s > FEATURED_CAP)
+                    s = FEATURED_CAP;
                 best = s > best ? s : best;
             }
     }

@@ -33,6 +33,7 @@
  *   | state    | tracks      | text track key (track.h)      | msgpack track (track.h)   |
  *   | state    | features    | text spotify id               | msgpack cached features   |
  *   | state    | moods       | text mood, NUL, u32 rank      | msgpack {track, fit, popularity} (score) |
+ *   | state    | song_fit    | u64 request id                | msgpack songs ranked by mood fit (score.h) |
  *   | snapshot | requests    | u64 request id                | msgpack snapshot request  |
  *   | snapshot | meta        | text key                      | msgpack value             |
  *   | snapshot | tracks      | text track key                | msgpack track (track.h)   |

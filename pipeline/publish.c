@@ -5,8 +5,9 @@
  * Steps, each logged: lock the snapshots directory; remove leftovers of
  * crashed publishes; build <snapshots>/.tmp-<id>/data.mdb from one read
  * transaction of the state store, in write transactions of BATCH_RECORDS
- * requests; sync; write manifest.json (tmp + fsync + rename); rename the
- * directory to <id>; verify it; switch `current`; apply retention.
+ * requests, then the tracks, track names and mood rankings (publish_tracks.h);
+ * sync; write manifest.json (tmp + fsync + rename); rename the directory to
+ * <id>; verify it; switch `current`; apply retention.
  * A kill at any point leaves `current` on a complete, verified snapshot:
  * nothing a reader can reach changes before the switch, and the switch is
  * one rename(2).
@@ -32,6 +33,7 @@
 #include "common/mem.h"
 #include "common/progress.h"
 #include "common/snapshot.h"
+#include "pipeline/publish_tracks.h"
 #include "pipeline/snapshot_write.h"
 #include "pipeline/stage.h"
 
@@ -48,6 +50,7 @@ struct snap {
     char prev[MM_SNAPSHOT_ID_MAX + 1]; /* "" when there was no current snapshot */
     char created_at[32];
     uint64_t requests, songs, bytes;
+    struct mm_publish_tracks_counts tracks;
     char sha256[65];
 };
 
@@ -223,11 +226,17 @@ static mm_err write_meta(struct mm_txn *txn, void *ctx)
     rc = rc ? rc : put_packed(txn, m->db, "created_at", &sb);
     pack_str(&pk, m->run_id);
     rc = rc ? rc : put_packed(txn, m->db, "run_id", &sb);
-    msgpack_pack_map(&pk, 2);
+    msgpack_pack_map(&pk, 5);
     pack_str(&pk, "requests");
     msgpack_pack_uint64(&pk, m->snap->requests);
     pack_str(&pk, "songs");
     msgpack_pack_uint64(&pk, m->snap->songs);
+    pack_str(&pk, "tracks");
+    msgpack_pack_uint64(&pk, m->snap->tracks.tracks);
+    pack_str(&pk, "track_names");
+    msgpack_pack_uint64(&pk, m->snap->tracks.track_names);
+    pack_str(&pk, "moods");
+    msgpack_pack_uint64(&pk, m->snap->tracks.moods);
     rc = rc ? rc : put_packed(txn, m->db, "counts", &sb);
     msgpack_sbuffer_destroy(&sb);
     return rc;
@@ -273,6 +282,8 @@ static mm_err build_data(struct mm_stage_ctx *ctx, const char *data_path, struct
     s->songs = b.n_songs;
     mm_log_info("publish: wrote %llu requests with %llu songs", (unsigned long long)s->requests,
                 (unsigned long long)s->songs);
+    if ((rc = mm_publish_tracks(ctx, txn, out, &s->tracks)) != MM_OK)
+        goto out_close_songs;
     meta = (struct meta){.snap = s, .run_id = ctx->run_id, .db = mm_store_db(out, "meta")};
     if ((rc = mm_store_write(out, write_meta, &meta)) == MM_OK)
         rc = mm_store_sync(out);
@@ -308,14 +319,17 @@ static mm_err write_manifest(const struct mm_stage_ctx *ctx, const struct mm_sna
 {
     char hash[65], tmp_name[PATH_MAX], name[PATH_MAX];
     mm_config_hash(ctx->cfg, hash);
-    json_t *m = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:o,s:{s:I,s:I},s:n,s:n,s:{},s:{s:{s:s,s:I}}}",
+    json_t *m = json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I},s:n,s:n,s:{},"
+                          "s:{s:{s:s,s:I}}}",
                           "schema_version", MM_SNAPSHOT_SCHEMA_VERSION, "id", s->id, "created_at",
                           s->created_at, "run_id", ctx->run_id, "program_version", MM_VERSION,
                           "config_hash", hash, "previous_id",
                           s->prev[0] ? json_string(s->prev) : json_null(), "counts", "requests",
-                          (json_int_t)s->requests, "songs", (json_int_t)s->songs, "embedder",
-                          "index", "prompt_versions", "files", MM_SNAPSHOT_DATA, "sha256",
-                          s->sha256, "bytes", (json_int_t)s->bytes);
+                          (json_int_t)s->requests, "songs", (json_int_t)s->songs, "tracks",
+                          (json_int_t)s->tracks.tracks, "track_names",
+                          (json_int_t)s->tracks.track_names, "moods", (json_int_t)s->tracks.moods,
+                          "embedder", "index", "prompt_versions", "files", MM_SNAPSHOT_DATA,
+                          "sha256", s->sha256, "bytes", (json_int_t)s->bytes);
     MM_ASSERT(m != NULL);
     char *text = json_dumps(m, JSON_INDENT(2));
     json_decref(m);
@@ -428,6 +442,9 @@ static void set_counts(json_t *counts, const struct snap *s)
 {
     json_object_set_new(counts, "requests", json_integer((json_int_t)s->requests));
     json_object_set_new(counts, "songs", json_integer((json_int_t)s->songs));
+    json_object_set_new(counts, "tracks", json_integer((json_int_t)s->tracks.tracks));
+    json_object_set_new(counts, "track_names", json_integer((json_int_t)s->tracks.track_names));
+    json_object_set_new(counts, "moods", json_integer((json_int_t)s->tracks.moods));
     json_object_set_new(counts, "snapshot_id", json_string(s->id));
     json_object_set_new(counts, "bytes", json_integer((json_int_t)s->bytes));
 }

@@ -14,7 +14,8 @@
 #include "common/mem.h"
 #include "common/store.h"
 
-const struct mm_stage *const mm_stages[] = {&mm_stage_ingest, &mm_stage_publish};
+const struct mm_stage *const mm_stages[] = {&mm_stage_ingest, &mm_stage_enrich, &mm_stage_score,
+                                             &mm_stage_publish};
 const size_t mm_n_stages = sizeof(mm_stages) / sizeof(mm_stages[0]);
 
 #define LOCK_FILE "run.lock"

@@ -24,7 +24,7 @@
 /* Databases of the state environment (store.h lists their key layouts). */
 #define MM_STATE_DBS                                                                      \
     {"requests", "songs", "song_ids", "meta", "runs", "checkpoints", "mentions", "resolutions", \
-     "tracks", "features", "moods", NULL}
+     "tracks", "features", "moods", "song_fit", NULL}
 
 struct mm_stage_ctx {
     const struct mm_config *cfg;
@@ -45,6 +45,8 @@ struct mm_stage {
 };
 
 extern const struct mm_stage mm_stage_ingest;
+extern const struct mm_stage mm_stage_enrich;
+extern const struct mm_stage mm_stage_score;
 extern const struct mm_stage mm_stage_publish;
 
 #endif

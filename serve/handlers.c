@@ -6,6 +6,7 @@
 
 #include "common/codec.h"
 #include "common/log.h"
+#include "serve/handlers_tracks.h"
 #include "serve/snap_holder.h"
 
 #define ECHO_MAX 64 /* bytes of a bad parameter value quoted in an error */
@@ -118,5 +119,8 @@ const struct mm_route mm_handlers_routes[] = {
     {MM_HTTP_GET, "/healthz", &healthz_handler},
     {MM_HTTP_GET, "/v1/snapshot", &snapshot_handler},
     {MM_HTTP_GET, "/v1/requests/{id}", &request_handler},
+    {MM_HTTP_GET, "/v1/tracks/lookup", &mm_handlers_track_lookup},
+    {MM_HTTP_GET, "/v1/tracks/{key}", &mm_handlers_track_get},
+    {MM_HTTP_GET, "/v1/moods/{mood}/tracks", &mm_handlers_mood_tracks},
 };
 const size_t mm_handlers_n_routes = sizeof(mm_handlers_routes) / sizeof(mm_handlers_routes[0]);

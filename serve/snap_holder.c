@@ -111,6 +111,9 @@ static mm_err open_store(struct mm_snap_holder *h, struct mm_snap *s, char err[M
     } else {
         s->db_requests = mm_store_db(s->store, "requests");
         s->db_meta = mm_store_db(s->store, "meta");
+        s->db_tracks = mm_store_db(s->store, "tracks");
+        s->db_track_names = mm_store_db(s->store, "track_names");
+        s->db_mood_tracks = mm_store_db(s->store, "mood_tracks");
     }
     free(path);
     return e;

@@ -46,6 +46,9 @@ struct mm_snap {
     struct mm_store *store; /* NULL with id */
     unsigned db_requests;   /* store db indices (MM_SNAPSHOT_DBS) */
     unsigned db_meta;
+    unsigned db_tracks;
+    unsigned db_track_names;
+    unsigned db_mood_tracks;
     json_t *manifest;   /* the whole manifest.json; NULL with id */
     char *healthz_body; /* {"success":true,"status":"ok","snapshot_id":...} */
     size_t healthz_len;

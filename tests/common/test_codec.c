@@ -548,6 +548,40 @@ static void test_render_scalars_and_v(void **state)
     pk_init(&k);
     msgpack_pack_double(&k.p, 5e-324);
     expect_render(c, &k, "4.94065645841247e-324");
+
+    /* the six-decimal fast path and the fallback agree with strtod */
+    pk_init(&k);
+    msgpack_pack_array(&k.p, 6);
+    msgpack_pack_double(&k.p, 0.731);
+    msgpack_pack_double(&k.p, -120.5);
+    msgpack_pack_double(&k.p, 80.0);
+    msgpack_pack_double(&k.p, 0.0001234);
+    msgpack_pack_double(&k.p, 0.1234567);
+    msgpack_pack_double(&k.p, 123456789.25);
+    expect_render(c, &k, "[0.731,-120.5,80,0.0001234,0.1234567,123456789.25]");
+}
+
+static void test_render_float_round_trip(void **state)
+{
+    (void)state;
+    struct mm_buf out;
+    mm_buf_init(&out, 1 << 16);
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v = (i % 2 ? (double)(x % 100000000) / 1e6 : (double)(x >> 11) / 9007199254740992.0)
+                   * (i % 3 ? 1 : -250.0);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer p;
+        msgpack_packer_init(&p, &sb, msgpack_sbuffer_write);
+        msgpack_pack_double(&p, v);
+        mm_buf_reset(&out);
+        assert_int_equal(mm_codec_render_json(sb.data, sb.size, &out), MM_OK);
+        assert_true(strtod(out.data, NULL) == v);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    mm_buf_cleanup(&out);
 }
 
 static void test_render_errors(void **state)
@@ -665,6 +699,7 @@ static void test_format_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_render_float_round_trip),
         cmocka_unit_test_setup_teardown(test_request_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_song_round_trip, setup, teardown),
         cmocka_unit_test(test_same_ignores_src_only),

@@ -459,11 +459,12 @@ static void test_dump_redacts(void **state)
     assert_string_equal(json_string_value(json_object_get(secrets, "LASTFM_API_KEY")), "unset");
     assert_int_equal(json_object_size(secrets), 5);
     /* Top-level keys in schema order, secrets last. */
-    const char *order[] = {"paths", "log", "ingest", "store", "publish", "serve", "secrets"};
+    const char *order[] = {"paths", "log",   "ingest",  "http",  "providers", "enrich",
+                           "score", "store", "publish", "serve", "secrets"};
     size_t i = 0;
     for (void *it = json_object_iter(doc); it; it = json_object_iter_next(doc, it))
         assert_string_equal(json_object_iter_key(it), order[i++]);
-    assert_int_equal(i, 7);
+    assert_int_equal(i, 11);
     /* The dump is the resolved config plus secrets. */
     json_object_del(doc, "secrets");
     assert_true(json_equal(doc, cfg->resolved));
@@ -539,6 +540,123 @@ static void test_doc_in_sync(void **state)
     free(path);
 }
 
+/* Numbers and arrays of distinct enum values (providers.*, enrich.*). */
+static void test_numbers_and_enum_lists(void **state)
+{
+    (void)state;
+    struct mm_config *cfg;
+    char *errs;
+    assert_int_equal(load("{}", NULL, 0, &cfg, &errs), MM_OK);
+    assert_int_equal(cfg->providers.n_order, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cfg->providers.order[i], i);
+    assert_true(cfg->providers.itunes.rate_per_s == 0.33);
+    assert_string_equal(cfg->providers.itunes.market, "US");
+    assert_null(cfg->providers.itunes.accounts_url);
+    assert_int_equal(cfg->providers.musicbrainz.burst, 1);
+    assert_int_equal(cfg->enrich.min_score, 80);
+    assert_int_equal(cfg->http.max_in_flight, 8);
+    mm_config_free(cfg);
+    free(errs);
+
+    const char *sets[] = {"providers.order=[\"lastfm\", \"spotify\"]",
+                          "providers.spotify.rate_per_s=2.5"};
+    assert_int_equal(load("{}", sets, 2, &cfg, &errs), MM_OK);
+    assert_int_equal(cfg->providers.n_order, 2);
+    assert_int_equal(cfg->providers.order[0], 2);
+    assert_int_equal(cfg->providers.order[1], 0);
+    assert_true(cfg->providers.spotify.rate_per_s == 2.5);
+    mm_config_free(cfg);
+    free(errs);
+
+    expect_one_error("{\"providers\": {\"order\": [\"spotify\", \"spotify\"]}}",
+                     "providers.order: expected array of 1..4 distinct of "
+                     "spotify/musicbrainz/lastfm/itunes, got [\"spotify\",\"spotify\"]");
+    expect_one_error("{\"providers\": {\"order\": []}}",
+                     "providers.order: expected array of 1..4 distinct of "
+                     "spotify/musicbrainz/lastfm/itunes, got []");
+    expect_one_error("{\"providers\": {\"order\": [\"deezer\"]}}",
+                     "providers.order: expected array of 1..4 distinct of "
+                     "spotify/musicbrainz/lastfm/itunes, got [\"deezer\"]");
+    expect_one_error("{\"providers\": {\"lastfm\": {\"rate_per_s\": 0}}}",
+                     "providers.lastfm.rate_per_s: expected number 0.001..10000, got 0");
+    expect_one_error("{\"providers\": {\"lastfm\": {\"rate_per_s\": \"5\"}}}",
+                     "providers.lastfm.rate_per_s: expected number 0.001..10000, got \"5\"");
+    expect_one_error("{\"providers\": {\"lastfm\": {\"market\": \"US\"}}}",
+                     "providers.lastfm.market: unknown key");
+    expect_one_error("{\"enrich\": {\"min_score\": 90, \"early_exit_score\": 85}}",
+                     "enrich.min_score: must be <= enrich.early_exit_score (90 > 85)");
+}
+
+/* Maps of named objects, optional numbers and arrays of strings (score.*). */
+static void test_maps_and_string_lists(void **state)
+{
+    (void)state;
+    struct mm_config *cfg;
+    char *errs;
+    assert_int_equal(load("{}", NULL, 0, &cfg, &errs), MM_OK);
+    assert_int_equal(cfg->score.n_moods, 44);
+    const struct mm_mood_config *chill = &cfg->score.moods[0];
+    assert_string_equal(chill->name, "chill");
+    assert_true(chill->target.has_energy);
+    assert_true(chill->target.energy == 0.35);
+    assert_false(chill->target.has_loudness);
+    assert_int_equal(chill->n_aliases, 11);
+    assert_string_equal(chill->aliases[0], "laid back");
+    assert_string_equal(cfg->score.moods[43].name, "latin night");
+    assert_string_equal(cfg->score.default_mood, "chill");
+    assert_int_equal(cfg->score.max_tracks_per_mood, 500);
+    assert_int_equal(cfg->score.features_ttl_days, 90);
+    assert_true(cfg->score.min_fit == 0);
+    mm_config_free(cfg);
+    free(errs);
+
+    /* Entries update the default of the same name key by key; null drops. */
+    const char *json = "{\"score\": {\"min_fit\": 0.25, \"moods\": {"
+                       "\"chill\": {\"energy\": 0.2, \"tempo\": null},"
+                       "\"sad\": null,"
+                       "\"zen\": {\"valence\": 0.4, \"aliases\": [\"koi\", \"pond\"]}}}}";
+    const char *sets[] = {"score.moods.happy.aliases=[\"glad\"]"};
+    assert_int_equal(load(json, sets, 1, &cfg, &errs), MM_OK);
+    assert_string_equal(errs, "");
+    assert_int_equal(cfg->score.n_moods, 44);
+    chill = &cfg->score.moods[0];
+    assert_true(chill->target.energy == 0.2);
+    assert_false(chill->target.has_tempo);
+    assert_true(chill->target.has_valence && chill->target.valence == 0.55);
+    assert_int_equal(chill->n_aliases, 11);
+    assert_string_equal(cfg->score.moods[1].name, "happy");
+    assert_int_equal(cfg->score.moods[1].n_aliases, 1);
+    assert_string_equal(cfg->score.moods[1].aliases[0], "glad");
+    const struct mm_mood_config *zen = &cfg->score.moods[43];
+    assert_string_equal(zen->name, "zen");
+    assert_true(zen->target.has_valence && !zen->target.has_energy);
+    assert_int_equal(zen->n_aliases, 2);
+    assert_string_equal(zen->aliases[1], "pond");
+    assert_true(cfg->score.min_fit == 0.25);
+    json_t *moods = json_object_get(json_object_get(cfg->resolved, "score"), "moods");
+    assert_null(json_object_get(moods, "sad"));
+    assert_true(json_is_null(json_object_get(json_object_get(moods, "chill"), "tempo")));
+    mm_config_free(cfg);
+    free(errs);
+
+    expect_one_error("{\"score\": {\"moods\": []}}",
+                     "score.moods: expected object of named objects, got []");
+    expect_one_error("{\"score\": {\"moods\": {\"chill\": 3}}}",
+                     "score.moods.chill: expected object, got 3");
+    expect_one_error("{\"score\": {\"moods\": {\"new\": [1]}}}",
+                     "score.moods.new: expected object, got [1]");
+    expect_one_error("{\"score\": {\"moods\": {\"chill\": {\"energy\": 1.5}}}}",
+                     "score.moods.chill.energy: expected number 0..1 or null, got 1.5");
+    expect_one_error("{\"score\": {\"moods\": {\"chill\": {\"energyy\": 1}}}}",
+                     "score.moods.chill.energyy: unknown key (did you mean \"energy\"?)");
+    expect_one_error("{\"score\": {\"moods\": {\"chill\": {\"aliases\": [\"ok\", \"\"]}}}}",
+                     "score.moods.chill.aliases: expected array of strings, got [\"ok\",\"\"]");
+    expect_one_error("{\"score\": {\"moods\": {\"\": {\"energy\": 1}}}}",
+                     "score.moods: entry names must not be empty");
+    expect_one_error("{\"score\": {\"min_fit\": 2}}", "score.min_fit: expected number 0..1, got 2");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -564,6 +682,8 @@ int main(void)
         cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_bad_documents),
         cmocka_unit_test(test_dump_redacts),    cmocka_unit_test(test_hash_stable),
         cmocka_unit_test(test_doc_in_sync),
+        cmocka_unit_test(test_numbers_and_enum_lists),
+        cmocka_unit_test(test_maps_and_string_lists),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

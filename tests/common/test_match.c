@@ -289,9 +289,15 @@ static void test_score_values(void **state)
 static void test_candidate_artists(void **state)
 {
     (void)state;
-    /* any credited artist counts; NULL entries are skipped */
+    /* any credited artist counts, a featured one (not first) at most 90: accepted, but the
+     * song by that artist wins when a provider also has it; NULL entries are skipped */
     const char *artists[] = {NULL, "Nile Rodgers", "Daft Punk"};
-    assert_true(mm_match_score("Get Lucky", "Daft Punk", "Get Lucky", artists, 3) == 100.0);
+    assert_true(mm_match_score("Get Lucky", "Daft Punk", "Get Lucky", artists, 3) == 90.0);
+    const char *first[] = {"Daft Punk", "Nile Rodgers"};
+    assert_true(mm_match_score("Get Lucky", "Daft Punk", "Get Lucky", first, 2) == 100.0);
+    const char *feat[] = {"Diego Peña", "Lucía Ibáñez"};
+    assert_true(mm_match_score("Dime Que Sí", "Lucía Ibáñez", "Dime Que Sí (feat. Lucía Ibáñez)",
+                               feat, 2) == 90.0);
     /* only the first 16 credited artists are compared */
     const char *many[17];
     for (size_t i = 0; i < 16; i++)
@@ -299,7 +305,13 @@ static void test_candidate_artists(void **state)
     many[16] = "Daft Punk";
     assert_true(mm_match_score("Get Lucky", "Daft Punk", "Get Lucky", many, 17) < 50.0);
     many[15] = "Daft Punk";
-    assert_true(mm_match_score("Get Lucky", "Daft Punk", "Get Lucky", many, 17) == 100.0);
+    assert_true(mm_match_score("Get Lucky", "Daft Punk", "Get Lucky", many, 17) == 90.0);
+    /* names of as many words compare word by word: a shared first name is not enough */
+    const char *vega[] = {"Andrés Vega"};
+    assert_true(mm_match_score("Fuego Lento", "Andrés Peña", "Fuego Lento", vega, 1) <
+                MM_MATCH_MIN_SCORE);
+    const char *pena[] = {"Andres Pena"};
+    assert_true(mm_match_score("Fuego Lento", "Andrés Peña", "Fuego Lento", pena, 1) == 100.0);
 }
 
 /* Text of `n` bytes repeating `unit`; caller frees with free(). */

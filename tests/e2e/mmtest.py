@@ -20,10 +20,19 @@ SERVE = os.path.join(BIN_DIR, "moodmusic-serve")
 GEN_SAMPLE = os.path.join(SOURCE_DIR, "tools", "gen_sample.py")
 
 
-class Workdir:
-    """A temporary folder with a config whose paths live inside it."""
+SECRET_VARS = ("GEMINI_API_KEY", "SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET",
+               "SPOTIFY_REFRESH_TOKEN", "LASTFM_API_KEY")
 
-    def __init__(self, test, sources=None, **overrides):
+
+class Workdir:
+    """A temporary folder with a config whose paths live inside it.
+
+    Without `secrets`, moodmusic runs with no provider credentials and only
+    Spotify in the provider order, so the enrich stage makes no request and
+    leaves its mentions pending: the backbone tests need no simulator."""
+
+    def __init__(self, test, sources=None, secrets=None, **overrides):
+        self.secrets = secrets
         self.dir = tempfile.mkdtemp(prefix="mm-e2e-")
         test.addCleanup(shutil.rmtree, self.dir, True)
         self.config = os.path.join(self.dir, "moodmusic.json")
@@ -33,6 +42,8 @@ class Workdir:
             "ingest": {"sources": sources or []},
             "serve": {"listen": "127.0.0.1:0", "threads": 2, "reload_poll_ms": 100},
         }
+        if secrets is None:
+            doc["providers"] = {"order": ["spotify"]}
         for dotted, value in overrides.items():
             node = doc
             keys = dotted.split("__")
@@ -45,10 +56,15 @@ class Workdir:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
+    def env(self):
+        env = {k: v for k, v in os.environ.items() if k not in SECRET_VARS}
+        env.update(self.secrets or {})
+        return env
+
     def run(self, *args, check=True, timeout=600):
         """Runs `moodmusic -c CONFIG ARGS`; returns the CompletedProcess."""
         proc = subprocess.run([MOODMUSIC, "-c", self.config, *args], capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, env=self.env())
         if check and proc.returncode != 0:
             raise AssertionError("moodmusic %s exited %d\nstdout:\n%s\nstderr:\n%s\nlog:\n%s" % (
                 " ".join(args), proc.returncode, proc.stdout, proc.stderr[-4000:],
@@ -75,7 +91,7 @@ class Workdir:
         return os.readlink(self.path("snapshots", "current"))
 
 
-def generate(test, out_dir, requests, *extra):
+def generate(out_dir, requests, *extra):
     os.makedirs(out_dir, exist_ok=True)
     subprocess.run([sys.executable, GEN_SAMPLE, "--out", out_dir, "--requests", str(requests),
                     *map(str, extra)], check=True, capture_output=True, timeout=600)

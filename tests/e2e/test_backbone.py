@@ -21,11 +21,15 @@ def pg_source(data_dir):
              "songs": os.path.join(data_dir, "recommended_songs.csv")}]
 
 
-def ingest_counts(manifest):
+def stage_counts(manifest, name):
     for stage in manifest["stages"]:
-        if stage["name"] == "ingest":
+        if stage["name"] == name:
             return stage["counts"]
-    raise AssertionError("no ingest stage in %s" % manifest)
+    raise AssertionError("no %s stage in %s" % (name, manifest))
+
+
+def ingest_counts(manifest):
+    return stage_counts(manifest, "ingest")
 
 
 def dump_db(snapshot_dir, db):
@@ -44,7 +48,7 @@ class Backbone(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.data = os.path.join(os.environ.get("TMPDIR", "/tmp"), "mm-e2e-data-%d" % os.getpid())
-        generate(cls, cls.data, 2000, "--bad-rows", 30, "--seed", 7)
+        generate(cls.data, 2000, "--bad-rows", 30, "--seed", 7)
 
     @classmethod
     def tearDownClass(cls):
@@ -79,8 +83,8 @@ class Backbone(unittest.TestCase):
         status, body = srv.get("/v1/snapshot")
         self.assertEqual(status, 200)
         self.assertEqual(body["snapshot"]["id"], snap)
-        self.assertEqual(body["snapshot"]["counts"]["requests"], w.status()[0]["stages"][1]
-                         ["counts"]["requests"])
+        self.assertEqual(body["snapshot"]["counts"]["requests"],
+                         stage_counts(w.status()[0], "publish")["requests"])
 
         # A request as exported comes back with its songs in position order.
         with open(os.path.join(self.data, "user_requests.csv"), newline="") as f:
@@ -143,7 +147,7 @@ class Backbone(unittest.TestCase):
         with open(w.path("snapshots", w.current_snapshot(), "manifest.json")) as f:
             before = json.load(f)
         more = w.path("more")
-        generate(self, more, 300, "--start-id", 5000000, "--seed", 8)
+        generate(more, 300, "--start-id", 5000000, "--seed", 8)
         w.run("--set", "ingest.sources.0.requests=" + os.path.join(more, "user_requests.csv"),
               "--set", "ingest.sources.0.songs=" + os.path.join(more, "recommended_songs.csv"),
               "run")
@@ -232,32 +236,41 @@ class KillAndResume(unittest.TestCase):
 
     def setUp(self):
         self.data = Workdir(self).path("data")
-        generate(self, self.data, 60000, "--bad-rows", 40, "--seed", 11)
+        generate(self.data, 60000, "--bad-rows", 40, "--seed", 11)
 
     def final_state(self, w):
+        """The served snapshot's requests, and the counts and rejects of run r1
+        (the interrupted run, finished by its resumption)."""
         snap = w.path("snapshots", w.current_snapshot())
-        run = w.status()[0]
-        return dump_db(snap, "requests"), ingest_counts(run), read_rejects(w, run["run_id"])
+        [first] = [r for r in w.status() if r["run_id"] == "r1"]
+        self.assertEqual(first["status"], "succeeded")
+        return dump_db(snap, "requests"), ingest_counts(first), read_rejects(w, "r1")
 
     def test_kill_9_then_resume_equals_uninterrupted(self):
         ref = Workdir(self, pg_source(self.data), ingest__batch_size=500)
+        started = time.monotonic()
         ref.run("run")
+        duration = time.monotonic() - started
         want = self.final_state(ref)
 
         rng = random.Random(int(os.environ.get("MM_E2E_SEED", "5")))
-        for attempt in range(3):
+        kills = 0
+        for attempt in range(4):
             w = Workdir(self, pg_source(self.data), ingest__batch_size=500)
-            proc = subprocess.Popen([MOODMUSIC, "-c", w.config, "run"],
+            proc = subprocess.Popen([MOODMUSIC, "-c", w.config, "run"], env=w.env(),
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.2, 2.5))
+            time.sleep(rng.uniform(0.05, 0.95) * duration)
             proc.send_signal(signal.SIGKILL)
             killed = proc.wait() == -signal.SIGKILL
-            w.run("run")
+            if killed:
+                kills += 1
+                w.run("run")
             got = self.final_state(w)
             self.assertEqual(got[0], want[0], "snapshot differs (attempt %d)" % attempt)
             for key in ("read", "accepted", "rejected", "duplicates"):
                 self.assertEqual(got[1][key], want[1][key], (key, attempt, killed))
             self.assertEqual(got[2], want[2], "rejects differ (attempt %d)" % attempt)
+        self.assertGreaterEqual(kills, 2, "the runs ended before they could be killed")
 
 
 if __name__ == "__main__":

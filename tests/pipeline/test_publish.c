@@ -299,7 +299,8 @@ static void test_publish_records(void **state)
     json_t *meta_run = get_json(s, "meta", "run_id", 6);
     json_t *meta_version = get_json(s, "meta", "schema_version", 14);
     json_t *meta_created = get_json(s, "meta", "created_at", 10);
-    assert_json(meta_counts, "{\"requests\": 2, \"songs\": 3}");
+    assert_json(meta_counts, "{\"requests\": 2, \"songs\": 3, \"tracks\": 0,"
+                             " \"track_names\": 0, \"moods\": 0}");
     assert_string_equal(json_string_value(meta_id), id);
     assert_string_equal(json_string_value(meta_run), "r1");
     assert_int_equal(json_integer_value(meta_version), 1);
@@ -312,7 +313,8 @@ static void test_publish_records(void **state)
     assert_string_equal(json_string_value(json_object_get(m, "program_version")), MM_VERSION);
     assert_string_equal(json_string_value(json_object_get(m, "run_id")), "r1");
     assert_true(json_is_null(json_object_get(m, "previous_id")));
-    assert_json(json_object_get(m, "counts"), "{\"requests\": 2, \"songs\": 3}");
+    assert_json(json_object_get(m, "counts"), "{\"requests\": 2, \"songs\": 3, \"tracks\": 0,"
+                                              " \"track_names\": 0, \"moods\": 0}");
     json_t *data = json_object_get(json_object_get(m, "files"), "data.mdb");
     assert_int_equal(json_object_size(json_object_get(m, "files")), 1);
     assert_int_equal(json_integer_value(json_object_get(f->counts, "requests")), 2);
@@ -351,7 +353,8 @@ static void test_publish_twice(void **state)
     assert_int_equal(mm_snapshot_verify(f->cfg->paths.snapshots, second, err), MM_OK);
     json_t *m = manifest(f, second);
     assert_string_equal(json_string_value(json_object_get(m, "previous_id")), first);
-    assert_json(json_object_get(m, "counts"), "{\"requests\": 3, \"songs\": 3}");
+    assert_json(json_object_get(m, "counts"), "{\"requests\": 3, \"songs\": 3, \"tracks\": 0,"
+                                              " \"track_names\": 0, \"moods\": 0}");
     assert_int_equal(mm_snapshot_verify(f->cfg->paths.snapshots, first, err), MM_OK);
     json_decref(m);
     fixture_free(f);
@@ -368,7 +371,8 @@ static void test_empty_state(void **state)
     struct mm_store *s = open_snapshot(f, id);
     assert_int_equal(count(s, "requests"), 0);
     json_t *counts = get_json(s, "meta", "counts", 6);
-    assert_json(counts, "{\"requests\": 0, \"songs\": 0}");
+    assert_json(counts, "{\"requests\": 0, \"songs\": 0, \"tracks\": 0,"
+                        " \"track_names\": 0, \"moods\": 0}");
     json_decref(counts);
     mm_store_close(s);
     fixture_free(f);
