@@ -36,7 +36,11 @@ sim=$(start_listener var/sample/apisim.out python3 tools/apisim.py --port 0)
 echo "apisim at $sim"
 export SPOTIPY_CLIENT_ID=sim-client-id SPOTIPY_CLIENT_SECRET=sim-client-secret
 export LASTFM_API_KEY=sim-lastfm-key
-sets=(--set "providers.spotify.base_url=$sim/spotify"
+# The simulator does not rate-limit Spotify or iTunes: raise their buckets so the
+# demo takes seconds, not minutes. MusicBrainz keeps its real 1 request/s.
+sets=(--set "providers.spotify.rate_per_s=50" --set "providers.spotify.burst=10"
+      --set "providers.itunes.rate_per_s=50" --set "providers.itunes.burst=10"
+      --set "providers.spotify.base_url=$sim/spotify"
       --set "providers.spotify.accounts_url=$sim/spotify-accounts"
       --set "providers.musicbrainz.base_url=$sim/musicbrainz"
       --set "providers.lastfm.base_url=$sim/lastfm"
