@@ -6,8 +6,9 @@
  * The reader takes one value header at a time straight from the input: no
  * allocation, no object tree, never a byte past `end`. The writer keeps the
  * first error and refuses later writes, so pack calls need no checks; finish
- * reports it and leaves the buffer as it was. Modules outside common/ use the
- * record codecs (codec.h, track.h), not this header.
+ * reports it and leaves the buffer as it was. The reader serves common/'s
+ * codecs; the writer also serves the pipeline's own state records
+ * (pipeline/record.h).
  * Thread safety: a reader is a cursor over caller memory, used by one thread.
  */
 #ifndef MM_CODEC_MP_H

@@ -13,7 +13,9 @@
 #include <msgpack.h>
 #include <string.h>
 
+#include "common/codec_mp.h"
 #include "common/match.h"
+#include "pipeline/record.h"
 
 static const char *const status_names[] = {"pending", "resolved", "unresolved", "retryable"};
 static const char *const outcome_names[] = {"none", "found", "not_found", "retryable", "failed"};
@@ -61,53 +63,12 @@ mm_err mm_enrich_resolution_key(enum mm_source source, const char *mention_key, 
 
 /* --- encoding --- */
 
-/* Packer state: the first append error is kept and later writes refused. */
-struct enc {
-    struct mm_buf *out;
-    size_t start;
-    mm_err err;
-    msgpack_packer pk;
-};
-
-static int enc_write(void *data, const char *buf, size_t len)
-{
-    struct enc *e = data;
-    if (!e->err)
-        e->err = mm_buf_append(e->out, buf, len);
-    return e->err ? -1 : 0;
-}
-
-static void enc_init(struct enc *e, struct mm_buf *out)
-{
-    e->out = out;
-    e->start = out->len;
-    e->err = MM_OK;
-    msgpack_packer_init(&e->pk, e, enc_write);
-}
-
-static mm_err enc_finish(struct enc *e)
-{
-    if (e->err && e->out->data) {
-        e->out->len = e->start;
-        e->out->data[e->start] = '\0';
-    }
-    return e->err;
-}
-
-static void pk_str(struct enc *e, const char *s)
-{
-    if (s)
-        msgpack_pack_str_with_body(&e->pk, s, strlen(s));
-    else
-        msgpack_pack_nil(&e->pk);
-}
-
-static void pk_key(struct enc *e, const char *name)
+static void pk_key(struct mm_mp_writer *e, const char *name)
 {
     msgpack_pack_str_with_body(&e->pk, name, strlen(name));
 }
 
-static void pk_outcomes(struct enc *e, const struct mm_mention_outcome *p)
+static void pk_outcomes(struct mm_mp_writer *e, const struct mm_mention_outcome *p)
 {
     uint32_t n = 0;
     for (int s = 0; s < MM_SOURCE__COUNT; s++)
@@ -119,9 +80,9 @@ static void pk_outcomes(struct enc *e, const struct mm_mention_outcome *p)
         pk_key(e, mm_source_name((enum mm_source)s));
         msgpack_pack_map(&e->pk, 3);
         pk_key(e, "outcome");
-        pk_str(e, mm_outcome_name(p[s].outcome));
+        mm_mp_pack_str(e, mm_outcome_name(p[s].outcome));
         pk_key(e, "reason");
-        pk_str(e, p[s].reason);
+        mm_mp_pack_str(e, p[s].reason);
         pk_key(e, "at");
         msgpack_pack_int64(&e->pk, p[s].at_us);
     }
@@ -129,28 +90,28 @@ static void pk_outcomes(struct enc *e, const struct mm_mention_outcome *p)
 
 mm_err mm_enrich_mention_encode(const struct mm_mention_record *m, struct mm_buf *out)
 {
-    struct enc e;
+    struct mm_mp_writer e;
     bool resolved = m->status == MM_MENTION_RESOLVED;
-    enc_init(&e, out);
+    mm_mp_writer_init(&e, out);
     if (!m->title || (resolved && !m->track) || (size_t)m->status >= N_STATUS)
         return MM_EINVAL;
     msgpack_pack_map(&e.pk, 12);
     pk_key(&e, "v");
     msgpack_pack_int(&e.pk, MM_MENTION_VERSION);
     pk_key(&e, "title");
-    pk_str(&e, m->title);
+    mm_mp_pack_str(&e, m->title);
     pk_key(&e, "artist");
-    pk_str(&e, m->artist);
+    mm_mp_pack_str(&e, m->artist);
     pk_key(&e, "songs");
     msgpack_pack_uint64(&e.pk, m->songs);
     pk_key(&e, "counted_run");
-    pk_str(&e, m->counted_run);
+    mm_mp_pack_str(&e, m->counted_run);
     pk_key(&e, "status");
-    pk_str(&e, status_names[m->status]);
+    mm_mp_pack_str(&e, status_names[m->status]);
     pk_key(&e, "track");
-    pk_str(&e, resolved ? m->track : NULL);
+    mm_mp_pack_str(&e, resolved ? m->track : NULL);
     pk_key(&e, "source");
-    pk_str(&e, resolved ? mm_source_name(m->source) : NULL);
+    mm_mp_pack_str(&e, resolved ? mm_source_name(m->source) : NULL);
     pk_key(&e, "score");
     if (resolved)
         msgpack_pack_double(&e.pk, m->score);
@@ -161,108 +122,36 @@ mm_err mm_enrich_mention_encode(const struct mm_mention_record *m, struct mm_buf
     pk_key(&e, "attempts");
     msgpack_pack_uint64(&e.pk, m->attempts);
     pk_key(&e, "last_run");
-    pk_str(&e, m->last_run);
-    return enc_finish(&e);
+    mm_mp_pack_str(&e, m->last_run);
+    return mm_mp_writer_finish(&e);
 }
 
 mm_err mm_enrich_resolution_encode(const struct mm_resolution *r, struct mm_buf *out)
 {
-    struct enc e;
-    enc_init(&e, out);
+    struct mm_mp_writer e;
+    mm_mp_writer_init(&e, out);
     if (r->found && !r->track)
         return MM_EINVAL;
     msgpack_pack_map(&e.pk, 6);
     pk_key(&e, "v");
     msgpack_pack_int(&e.pk, MM_RESOLUTION_VERSION);
     pk_key(&e, "outcome");
-    pk_str(&e, r->found ? "found" : "not_found");
+    mm_mp_pack_str(&e, r->found ? "found" : "not_found");
     pk_key(&e, "track");
-    pk_str(&e, r->found ? r->track : NULL);
+    mm_mp_pack_str(&e, r->found ? r->track : NULL);
     pk_key(&e, "score");
     if (r->found)
         msgpack_pack_double(&e.pk, r->score);
     else
         msgpack_pack_nil(&e.pk);
     pk_key(&e, "reason");
-    pk_str(&e, r->found ? NULL : r->reason);
+    mm_mp_pack_str(&e, r->found ? NULL : r->reason);
     pk_key(&e, "fetched_at");
     msgpack_pack_int64(&e.pk, r->fetched_at_us);
-    return enc_finish(&e);
+    return mm_mp_writer_finish(&e);
 }
 
 /* --- decoding --- */
-
-static bool key_is(const msgpack_object *k, const char *name)
-{
-    size_t n = strlen(name);
-    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-           memcmp(k->via.str.ptr, name, n) == 0;
-}
-
-/* A string (or nil when `nullable`) into *out; false on any other type. */
-static bool get_str(const msgpack_object *v, bool nullable, struct mm_arena *a, char **out)
-{
-    *out =
-        v->type == MSGPACK_OBJECT_STR ? mm_arena_strndup(a, v->via.str.ptr, v->via.str.size) : NULL;
-    return v->type == MSGPACK_OBJECT_STR || (nullable && v->type == MSGPACK_OBJECT_NIL);
-}
-
-static bool get_i64(const msgpack_object *v, int64_t *out)
-{
-    bool ok = (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= INT64_MAX) ||
-              v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER;
-    *out = !ok ? 0 : v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? v->via.i64 : (int64_t)v->via.u64;
-    return ok;
-}
-
-static bool get_u64(const msgpack_object *v, uint64_t *out)
-{
-    *out = v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? v->via.u64 : 0;
-    return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER;
-}
-
-/* A float or an integer (or nil, giving 0, when `nullable`). */
-static bool get_num(const msgpack_object *v, bool nullable, double *out)
-{
-    int64_t i = 0;
-    bool ok = true;
-    *out = 0;
-    if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
-        *out = v->via.f64;
-    else if (get_i64(v, &i))
-        *out = (double)i;
-    else
-        ok = nullable && v->type == MSGPACK_OBJECT_NIL;
-    return ok;
-}
-
-/* Index of the string v among names[0..n), or -1. */
-static int get_enum(const msgpack_object *v, const char *const *names, size_t n)
-{
-    int found = -1;
-    for (size_t i = 0; i < n && found < 0 && v->type == MSGPACK_OBJECT_STR; i++)
-        if (key_is(v, names[i]))
-            found = (int)i;
-    return found;
-}
-
-/* Unpacks `data` into u; the root map when its first key "v" is 1..version. */
-static mm_err unpack_root(const void *data, size_t len, int version, msgpack_unpacked *u,
-                          const msgpack_object_map **out)
-{
-    size_t off = 0;
-    int64_t v;
-    if (msgpack_unpack_next(u, data, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
-        return MM_ECORRUPT;
-    const msgpack_object *root = &u->data;
-    if (root->type != MSGPACK_OBJECT_MAP || root->via.map.size == 0 ||
-        !key_is(&root->via.map.ptr[0].key, "v") || !get_i64(&root->via.map.ptr[0].val, &v) || v < 1)
-        return MM_ECORRUPT;
-    if (v > version)
-        return MM_ESCHEMA;
-    *out = &root->via.map;
-    return MM_OK;
-}
 
 static bool decode_outcome(const msgpack_object *v, struct mm_arena *a,
                            struct mm_mention_outcome *out)
@@ -271,12 +160,12 @@ static bool decode_outcome(const msgpack_object *v, struct mm_arena *a,
     int outcome = -1;
     for (uint32_t i = 0; ok && i < v->via.map.size; i++) {
         const msgpack_object *k = &v->via.map.ptr[i].key, *x = &v->via.map.ptr[i].val;
-        if (key_is(k, "outcome"))
-            ok = (outcome = get_enum(x, outcome_names, N_OUTCOME)) > MM_OUTCOME_NONE;
-        else if (key_is(k, "reason"))
-            ok = get_str(x, true, a, &out->reason);
-        else if (key_is(k, "at"))
-            ok = get_i64(x, &out->at_us);
+        if (mm_record_key_is(k, "outcome"))
+            ok = (outcome = mm_record_get_enum(x, outcome_names, N_OUTCOME)) > MM_OUTCOME_NONE;
+        else if (mm_record_key_is(k, "reason"))
+            ok = mm_record_get_str(x, true, a, &out->reason);
+        else if (mm_record_key_is(k, "at"))
+            ok = mm_record_get_i64(x, &out->at_us);
     }
     out->outcome = ok && outcome > 0 ? (enum mm_outcome)outcome : MM_OUTCOME_NONE;
     return ok && outcome > 0;
@@ -303,28 +192,28 @@ static bool mention_field(const msgpack_object *k, const msgpack_object *v, stru
                           struct mm_mention_record *m, int *status, char **source)
 {
     bool ok = true;
-    if (key_is(k, "title"))
-        ok = get_str(v, false, a, &m->title);
-    else if (key_is(k, "artist"))
-        ok = get_str(v, true, a, &m->artist);
-    else if (key_is(k, "songs"))
-        ok = get_u64(v, &m->songs);
-    else if (key_is(k, "counted_run"))
-        ok = get_str(v, true, a, &m->counted_run);
-    else if (key_is(k, "status"))
-        ok = (*status = get_enum(v, status_names, N_STATUS)) >= 0;
-    else if (key_is(k, "track"))
-        ok = get_str(v, true, a, &m->track);
-    else if (key_is(k, "source"))
-        ok = get_str(v, true, a, source);
-    else if (key_is(k, "score"))
-        ok = get_num(v, true, &m->score);
-    else if (key_is(k, "providers"))
+    if (mm_record_key_is(k, "title"))
+        ok = mm_record_get_str(v, false, a, &m->title);
+    else if (mm_record_key_is(k, "artist"))
+        ok = mm_record_get_str(v, true, a, &m->artist);
+    else if (mm_record_key_is(k, "songs"))
+        ok = mm_record_get_u64(v, &m->songs);
+    else if (mm_record_key_is(k, "counted_run"))
+        ok = mm_record_get_str(v, true, a, &m->counted_run);
+    else if (mm_record_key_is(k, "status"))
+        ok = (*status = mm_record_get_enum(v, status_names, N_STATUS)) >= 0;
+    else if (mm_record_key_is(k, "track"))
+        ok = mm_record_get_str(v, true, a, &m->track);
+    else if (mm_record_key_is(k, "source"))
+        ok = mm_record_get_str(v, true, a, source);
+    else if (mm_record_key_is(k, "score"))
+        ok = mm_record_get_num(v, true, &m->score);
+    else if (mm_record_key_is(k, "providers"))
         ok = decode_outcomes(v, a, m->providers);
-    else if (key_is(k, "attempts"))
-        ok = get_u64(v, &m->attempts);
-    else if (key_is(k, "last_run"))
-        ok = get_str(v, true, a, &m->last_run);
+    else if (mm_record_key_is(k, "attempts"))
+        ok = mm_record_get_u64(v, &m->attempts);
+    else if (mm_record_key_is(k, "last_run"))
+        ok = mm_record_get_str(v, true, a, &m->last_run);
     return ok;
 }
 
@@ -337,7 +226,7 @@ mm_err mm_enrich_mention_decode(const void *data, size_t len, struct mm_arena *a
     char *source = NULL;
     memset(out, 0, sizeof(*out));
     msgpack_unpacked_init(&u);
-    mm_err err = unpack_root(data, len, MM_MENTION_VERSION, &u, &map);
+    mm_err err = mm_record_unpack_root(data, len, MM_MENTION_VERSION, &u, &map);
     for (uint32_t i = 1; !err && i < map->size; i++)
         if (!mention_field(&map->ptr[i].key, &map->ptr[i].val, arena, out, &status, &source))
             err = MM_ECORRUPT;
@@ -363,19 +252,19 @@ mm_err mm_enrich_resolution_decode(const void *data, size_t len, struct mm_arena
     bool has_at = false, ok = true;
     memset(out, 0, sizeof(*out));
     msgpack_unpacked_init(&u);
-    mm_err err = unpack_root(data, len, MM_RESOLUTION_VERSION, &u, &map);
+    mm_err err = mm_record_unpack_root(data, len, MM_RESOLUTION_VERSION, &u, &map);
     for (uint32_t i = 1; !err && ok && i < map->size; i++) {
         const msgpack_object *k = &map->ptr[i].key, *v = &map->ptr[i].val;
-        if (key_is(k, "outcome"))
-            ok = (outcome = get_enum(v, outcomes, 2)) >= 0;
-        else if (key_is(k, "track"))
-            ok = get_str(v, true, arena, &out->track);
-        else if (key_is(k, "score"))
-            ok = get_num(v, true, &out->score);
-        else if (key_is(k, "reason"))
-            ok = get_str(v, true, arena, &out->reason);
-        else if (key_is(k, "fetched_at"))
-            ok = has_at = get_i64(v, &out->fetched_at_us);
+        if (mm_record_key_is(k, "outcome"))
+            ok = (outcome = mm_record_get_enum(v, outcomes, 2)) >= 0;
+        else if (mm_record_key_is(k, "track"))
+            ok = mm_record_get_str(v, true, arena, &out->track);
+        else if (mm_record_key_is(k, "score"))
+            ok = mm_record_get_num(v, true, &out->score);
+        else if (mm_record_key_is(k, "reason"))
+            ok = mm_record_get_str(v, true, arena, &out->reason);
+        else if (mm_record_key_is(k, "fetched_at"))
+            ok = has_at = mm_record_get_i64(v, &out->fetched_at_us);
     }
     out->found = outcome == 1;
     if (!err && (!ok || outcome < 0 || !has_at || (out->found && !out->track)))

@@ -13,54 +13,16 @@
 #include <string.h>
 
 #include "common/codec.h"
+#include "common/codec_mp.h"
 #include "common/store.h"
+#include "pipeline/record.h"
 
 /* --- encoding --- */
 
-struct enc {
-    struct mm_buf *out;
-    size_t start;
-    mm_err err; /* the first append error; later writes are refused */
-    msgpack_packer pk;
-};
-
-static int enc_write(void *data, const char *buf, size_t len)
-{
-    struct enc *e = data;
-    if (!e->err)
-        e->err = mm_buf_append(e->out, buf, len);
-    return e->err ? -1 : 0;
-}
-
-static void enc_init(struct enc *e, struct mm_buf *out)
-{
-    e->out = out;
-    e->start = out->len;
-    e->err = MM_OK;
-    msgpack_packer_init(&e->pk, e, enc_write);
-}
-
-static mm_err enc_finish(struct enc *e)
-{
-    if (e->err && e->out->data) {
-        e->out->len = e->start;
-        e->out->data[e->start] = '\0';
-    }
-    return e->err;
-}
-
-static void pk_str(struct enc *e, const char *s)
-{
-    if (s)
-        msgpack_pack_str_with_body(&e->pk, s, strlen(s));
-    else
-        msgpack_pack_nil(&e->pk);
-}
-
-static void pk_version(struct enc *e, uint32_t n_keys, int version)
+static void pk_version(struct mm_mp_writer *e, uint32_t n_keys, int version)
 {
     msgpack_pack_map(&e->pk, n_keys);
-    pk_str(e, "v");
+    mm_mp_pack_str(e, "v");
     msgpack_pack_int(&e->pk, version);
 }
 
@@ -76,17 +38,17 @@ static uint32_t n_features(const struct mm_features *f)
 mm_err mm_score_features_encode(const struct mm_features *f, int64_t fetched_at_us,
                                 struct mm_buf *out)
 {
-    struct enc e;
-    enc_init(&e, out);
+    struct mm_mp_writer e;
+    mm_mp_writer_init(&e, out);
     pk_version(&e, 3, MM_SCORE_FEATURES_VERSION);
-    pk_str(&e, "fetched_at");
+    mm_mp_pack_str(&e, "fetched_at");
     msgpack_pack_int64(&e.pk, fetched_at_us);
-    pk_str(&e, "features");
+    mm_mp_pack_str(&e, "features");
     if (f && f->present) {
         msgpack_pack_map(&e.pk, n_features(f));
 #define X(name)                                                                                    \
     if (f->has_##name) {                                                                           \
-        pk_str(&e, #name);                                                                         \
+        mm_mp_pack_str(&e, #name);                                                                         \
         msgpack_pack_double(&e.pk, f->name);                                                       \
     }
         MM_FEATURE_NAMES
@@ -94,53 +56,53 @@ mm_err mm_score_features_encode(const struct mm_features *f, int64_t fetched_at_
     } else {
         msgpack_pack_nil(&e.pk);
     }
-    return enc_finish(&e);
+    return mm_mp_writer_finish(&e);
 }
 
 mm_err mm_score_mood_row_encode(const struct mm_mood_row *r, struct mm_buf *out)
 {
-    struct enc e;
-    enc_init(&e, out);
+    struct mm_mp_writer e;
+    mm_mp_writer_init(&e, out);
     pk_version(&e, 4, MM_SCORE_MOOD_ROW_VERSION);
-    pk_str(&e, "track");
-    pk_str(&e, r->track);
-    pk_str(&e, "fit");
+    mm_mp_pack_str(&e, "track");
+    mm_mp_pack_str(&e, r->track);
+    mm_mp_pack_str(&e, "fit");
     msgpack_pack_double(&e.pk, r->fit);
-    pk_str(&e, "popularity");
+    mm_mp_pack_str(&e, "popularity");
     if (r->popularity == MM_NULL_INT)
         msgpack_pack_nil(&e.pk);
     else
         msgpack_pack_int64(&e.pk, r->popularity);
-    return enc_finish(&e);
+    return mm_mp_writer_finish(&e);
 }
 
 mm_err mm_score_request_fit_encode(const struct mm_request_fit *r, struct mm_buf *out)
 {
-    struct enc e;
-    enc_init(&e, out);
+    struct mm_mp_writer e;
+    mm_mp_writer_init(&e, out);
     pk_version(&e, 4, MM_SCORE_SONG_FIT_VERSION);
-    pk_str(&e, "mood");
-    pk_str(&e, r->mood);
-    pk_str(&e, "match");
-    pk_str(&e, mm_moods_match_name(r->match));
-    pk_str(&e, "songs");
+    mm_mp_pack_str(&e, "mood");
+    mm_mp_pack_str(&e, r->mood);
+    mm_mp_pack_str(&e, "match");
+    mm_mp_pack_str(&e, mm_moods_match_name(r->match));
+    mm_mp_pack_str(&e, "songs");
     msgpack_pack_array(&e.pk, (uint32_t)r->n_songs);
     for (size_t i = 0; i < r->n_songs; i++) {
         const struct mm_song_fit *s = &r->songs[i];
         msgpack_pack_map(&e.pk, 4);
-        pk_str(&e, "song_id");
+        mm_mp_pack_str(&e, "song_id");
         msgpack_pack_uint64(&e.pk, s->song_id);
-        pk_str(&e, "position");
+        mm_mp_pack_str(&e, "position");
         msgpack_pack_int64(&e.pk, s->position);
-        pk_str(&e, "track");
-        pk_str(&e, s->track);
-        pk_str(&e, "fit");
+        mm_mp_pack_str(&e, "track");
+        mm_mp_pack_str(&e, s->track);
+        mm_mp_pack_str(&e, "fit");
         if (s->has_fit)
             msgpack_pack_double(&e.pk, s->fit);
         else
             msgpack_pack_nil(&e.pk);
     }
-    return enc_finish(&e);
+    return mm_mp_writer_finish(&e);
 }
 
 mm_err mm_score_mood_key(const char *mood, uint32_t rank, struct mm_buf *out)
@@ -159,62 +121,6 @@ mm_err mm_score_mood_key(const char *mood, uint32_t rank, struct mm_buf *out)
 
 /* --- decoding --- */
 
-static bool key_is(const msgpack_object *k, const char *name)
-{
-    size_t n = strlen(name);
-    return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-           memcmp(k->via.str.ptr, name, n) == 0;
-}
-
-static bool get_i64(const msgpack_object *v, int64_t *out)
-{
-    bool ok = v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ||
-              (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= INT64_MAX);
-    if (ok)
-        *out = v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? v->via.i64 : (int64_t)v->via.u64;
-    return ok;
-}
-
-static bool get_num(const msgpack_object *v, double *out)
-{
-    int64_t i;
-    bool ok = true;
-    if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
-        *out = v->via.f64;
-    else if ((ok = get_i64(v, &i)))
-        *out = (double)i;
-    return ok;
-}
-
-/* A string (or nil when `nullable`) copied into the arena. */
-static bool get_str(const msgpack_object *v, bool nullable, struct mm_arena *a, char **out)
-{
-    bool ok = v->type == MSGPACK_OBJECT_STR || (nullable && v->type == MSGPACK_OBJECT_NIL);
-    *out = ok && v->type == MSGPACK_OBJECT_STR
-               ? mm_arena_strndup(a, v->via.str.ptr, v->via.str.size)
-               : NULL;
-    return ok;
-}
-
-/* Unpacks `data` into u; the root map when its first key "v" is 1..version. */
-static mm_err unpack_root(const void *data, size_t len, int version, msgpack_unpacked *u,
-                          const msgpack_object_map **out)
-{
-    size_t off = 0;
-    int64_t v = 0;
-    mm_err err = MM_ECORRUPT;
-    if (msgpack_unpack_next(u, data, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len) {
-        const msgpack_object *root = &u->data;
-        if (root->type == MSGPACK_OBJECT_MAP && root->via.map.size > 0 &&
-            key_is(&root->via.map.ptr[0].key, "v") && get_i64(&root->via.map.ptr[0].val, &v) &&
-            v >= 1) {
-            err = v > version ? MM_ESCHEMA : MM_OK;
-            *out = &root->via.map;
-        }
-    }
-    return err;
-}
-
 static bool decode_features(const msgpack_object *v, struct mm_features *out)
 {
     bool ok = v->type == MSGPACK_OBJECT_MAP || v->type == MSGPACK_OBJECT_NIL;
@@ -223,8 +129,8 @@ static bool decode_features(const msgpack_object *v, struct mm_features *out)
     for (uint32_t i = 0; ok && v->type == MSGPACK_OBJECT_MAP && i < v->via.map.size; i++) {
         const msgpack_object *k = &v->via.map.ptr[i].key, *x = &v->via.map.ptr[i].val;
 #define X(name)                                                                                    \
-    if (key_is(k, #name)) {                                                                        \
-        ok = get_num(x, &out->name);                                                               \
+    if (mm_record_key_is(k, #name)) {                                                                        \
+        ok = mm_record_get_num(x, false, &out->name);                                                               \
         out->has_##name = out->present = ok;                                                       \
     }
         MM_FEATURE_NAMES
@@ -241,12 +147,12 @@ mm_err mm_score_features_decode(const void *data, size_t len, struct mm_features
     bool has_at = false, has_features = false, ok = true;
     memset(out, 0, sizeof(*out));
     msgpack_unpacked_init(&u);
-    mm_err err = unpack_root(data, len, MM_SCORE_FEATURES_VERSION, &u, &map);
+    mm_err err = mm_record_unpack_root(data, len, MM_SCORE_FEATURES_VERSION, &u, &map);
     for (uint32_t i = 1; !err && ok && i < map->size; i++) {
         const msgpack_object *k = &map->ptr[i].key, *v = &map->ptr[i].val;
-        if (key_is(k, "fetched_at"))
-            ok = has_at = get_i64(v, fetched_at_us);
-        else if (key_is(k, "features"))
+        if (mm_record_key_is(k, "fetched_at"))
+            ok = has_at = mm_record_get_i64(v, fetched_at_us);
+        else if (mm_record_key_is(k, "features"))
             ok = has_features = decode_features(v, out);
     }
     if (!err && (!ok || !has_at || !has_features))
@@ -264,15 +170,15 @@ mm_err mm_score_mood_row_decode(const void *data, size_t len, struct mm_arena *a
     memset(out, 0, sizeof(*out));
     out->popularity = MM_NULL_INT;
     msgpack_unpacked_init(&u);
-    mm_err err = unpack_root(data, len, MM_SCORE_MOOD_ROW_VERSION, &u, &map);
+    mm_err err = mm_record_unpack_root(data, len, MM_SCORE_MOOD_ROW_VERSION, &u, &map);
     for (uint32_t i = 1; !err && ok && i < map->size; i++) {
         const msgpack_object *k = &map->ptr[i].key, *v = &map->ptr[i].val;
-        if (key_is(k, "track"))
-            ok = get_str(v, false, arena, &out->track);
-        else if (key_is(k, "fit"))
-            ok = has_fit = get_num(v, &out->fit);
-        else if (key_is(k, "popularity") && v->type != MSGPACK_OBJECT_NIL)
-            ok = get_i64(v, &out->popularity);
+        if (mm_record_key_is(k, "track"))
+            ok = mm_record_get_str(v, false, arena, &out->track);
+        else if (mm_record_key_is(k, "fit"))
+            ok = has_fit = mm_record_get_num(v, false, &out->fit);
+        else if (mm_record_key_is(k, "popularity") && v->type != MSGPACK_OBJECT_NIL)
+            ok = mm_record_get_i64(v, &out->popularity);
     }
     if (!err && (!ok || !out->track || !has_fit))
         err = MM_ECORRUPT;
@@ -287,14 +193,14 @@ static bool decode_song(const msgpack_object *v, struct mm_arena *a, struct mm_s
     memset(out, 0, sizeof(*out));
     for (uint32_t i = 0; ok && i < v->via.map.size; i++) {
         const msgpack_object *k = &v->via.map.ptr[i].key, *x = &v->via.map.ptr[i].val;
-        if (key_is(k, "song_id"))
-            ok = has_id = get_i64(x, &id) && id >= 0;
-        else if (key_is(k, "position"))
-            ok = get_i64(x, &out->position);
-        else if (key_is(k, "track"))
-            ok = get_str(x, true, a, &out->track);
-        else if (key_is(k, "fit") && x->type != MSGPACK_OBJECT_NIL)
-            ok = out->has_fit = get_num(x, &out->fit);
+        if (mm_record_key_is(k, "song_id"))
+            ok = has_id = mm_record_get_i64(x, &id) && id >= 0;
+        else if (mm_record_key_is(k, "position"))
+            ok = mm_record_get_i64(x, &out->position);
+        else if (mm_record_key_is(k, "track"))
+            ok = mm_record_get_str(x, true, a, &out->track);
+        else if (mm_record_key_is(k, "fit") && x->type != MSGPACK_OBJECT_NIL)
+            ok = out->has_fit = mm_record_get_num(x, false, &out->fit);
     }
     out->song_id = (uint64_t)id;
     return ok && has_id;
@@ -320,14 +226,14 @@ mm_err mm_score_request_fit_decode(const void *data, size_t len, struct mm_arena
     bool has_songs = false, ok = true;
     memset(out, 0, sizeof(*out));
     msgpack_unpacked_init(&u);
-    mm_err err = unpack_root(data, len, MM_SCORE_SONG_FIT_VERSION, &u, &map);
+    mm_err err = mm_record_unpack_root(data, len, MM_SCORE_SONG_FIT_VERSION, &u, &map);
     for (uint32_t i = 1; !err && ok && i < map->size; i++) {
         const msgpack_object *k = &map->ptr[i].key, *v = &map->ptr[i].val;
-        if (key_is(k, "mood"))
-            ok = get_str(v, false, arena, &out->mood);
-        else if (key_is(k, "match"))
-            ok = get_str(v, false, arena, &match);
-        else if (key_is(k, "songs"))
+        if (mm_record_key_is(k, "mood"))
+            ok = mm_record_get_str(v, false, arena, &out->mood);
+        else if (mm_record_key_is(k, "match"))
+            ok = mm_record_get_str(v, false, arena, &match);
+        else if (mm_record_key_is(k, "songs"))
             ok = has_songs = decode_songs(v, arena, out);
     }
     out->match = MM_MOOD_DEFAULT;
