@@ -78,6 +78,14 @@ static const char usage_snapshot[] =
     "  rollback ID  verify ID, then switch current to it atomically\n"
     "  gc           remove snapshots beyond publish.keep (never current or its predecessor)\n";
 
+/* The stages in run order, each with its one-line summary. */
+static void print_stages(FILE *out)
+{
+    fputs("\nstages, in order:\n", out);
+    for (size_t i = 0; i < mm_n_stages; i++)
+        fprintf(out, "  %-10s %s\n", mm_stages[i]->name, mm_stages[i]->summary);
+}
+
 static bool wants_help(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
@@ -258,6 +266,8 @@ int main(int argc, char **argv)
     char **cmd_argv = argv + optind;
     if (wants_help(cmd_argc - 1, cmd_argv + 1)) {
         fputs(cmd->usage, stdout);
+        if (cmd->run == cmd_run)
+            print_stages(stdout);
         return EXIT_OK;
     }
     if (is_config_doc(cmd_argc, cmd_argv)) {
