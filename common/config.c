@@ -170,7 +170,7 @@ static const struct key schema[] = {
      .meaning = "Base URL of the OAuth token endpoint (client credentials)."},
     {"providers.spotify.market", K_STRING, "\"US\"", .at = CFG(providers.spotify.market),
      .meaning = "Market (ISO 3166-1 alpha-2) of searches."},
-    PROVIDER_KEYS(musicbrainz, "https://musicbrainz.org", "1", "1", "10", 100),
+    PROVIDER_KEYS(musicbrainz, "https://musicbrainz.org", "0.99", "1", "10", 100),
     PROVIDER_KEYS(lastfm, "https://ws.audioscrobbler.com", "5", "5", "10", 100),
     PROVIDER_KEYS(itunes, "https://itunes.apple.com", "0.33", "1", "10", 200),
     {"providers.itunes.country", K_STRING, "\"US\"", .at = CFG(providers.itunes.market),
