@@ -137,5 +137,9 @@ MM_MUST_CHECK mm_err mm_codec_render_json(const void *data, size_t len, struct m
 /* Formats microseconds since the epoch as 2025-11-20T14:03:12.123456Z into
  * `out` (28 bytes + NUL). */
 void mm_codec_format_time(int64_t us, char out[32]);
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1–12, day
+ * 1–31; H. Hinnant's algorithm): the inverse of the calendar arithmetic of
+ * mm_codec_format_time, used by the timestamp parsers. */
+int64_t mm_codec_days_from_civil(int64_t y, int64_t m, int64_t d);
 
 #endif

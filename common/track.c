@@ -8,6 +8,7 @@
  * reader (codec_mp.h): no object tree, nothing read past `len`, strings
  * copied into the caller's arena.
  */
+#include "common/codec.h"
 #include "common/track.h"
 
 #include <math.h>
@@ -152,23 +153,12 @@ mm_err mm_track_make_key(struct mm_track *t, struct mm_arena *arena)
 
 /* --- fetched_at: ISO 8601 text, years 0000–9999 --- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 #define US_PER_DAY INT64_C(86400000000)
 
 static bool time_in_range(int64_t us)
 {
-    return us >= days_from_civil(0, 1, 1) * US_PER_DAY &&
-           us < days_from_civil(10000, 1, 1) * US_PER_DAY;
+    return us >= mm_codec_days_from_civil(0, 1, 1) * US_PER_DAY &&
+           us < mm_codec_days_from_civil(10000, 1, 1) * US_PER_DAY;
 }
 
 static bool digits(const unsigned char *p, size_t n, int64_t *out)
@@ -200,7 +190,7 @@ static bool parse_time(const unsigned char *p, size_t n, int64_t *us)
         !digits(p + 11, 2, &h) || !digits(p + 14, 2, &mi) || !digits(p + 17, 2, &s) ||
         !digits(p + 20, 6, &f) || mo < 1 || mo > 12 || d < 1 || d > 31)
         return false;
-    *us = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000000 + f;
+    *us = (mm_codec_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * 1000000 + f;
     mm_codec_format_time(*us, back);
     return memcmp(back, p, n) == 0;
 }

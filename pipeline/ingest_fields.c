@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "common/config.h"
 #include "common/text.h"
 
@@ -390,17 +391,6 @@ static bool digits(const char *p, int n, int *out)
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int days_in_month(int y, int m)
 {
     static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -451,7 +441,7 @@ mm_err mm__ingest_parse_time(const char *s, size_t len, int64_t *us)
     if (!zone(p, end, &off) || y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
         h > 23 || mi > 59 || sec > 59)
         return MM_EPARSE;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    int64_t secs = mm_codec_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
     *us = secs * 1000000 + frac;
     return MM_OK;
 }
