@@ -184,6 +184,8 @@ static const struct key schema[] = {
      .meaning = "Mentions looked up per run at most (0: all); the rest wait for the next run."},
     {"enrich.batch_size", K_INT, "500", RANGE(1, 100000), .at = CFG(enrich.batch_size),
      .meaning = "Finished mentions per LMDB write transaction."},
+    {"enrich.breaker_failures", K_INT, "20", RANGE(1, 100000), .at = CFG(enrich.breaker_failures),
+     .meaning = "Consecutive retryable lookups after which a provider is skipped for the run."},
     {"score", K_OBJECT,
      .meaning = "Audio features, mood profiles and mood rankings (docs/score.md)."},
     {"score.moods", K_MAP, MM_CONFIG_DEFAULT_MOODS, .at = CFG(score.moods),

@@ -107,6 +107,7 @@ struct mm_config {
         int early_exit_score;      /* 0–100: a provider stops querying at this score */
         int max_mentions;          /* lookups per run, 0: unlimited */
         int batch_size;            /* finished mentions per LMDB write transaction */
+        int breaker_failures;      /* retryable lookups in a row that open a breaker */
     } enrich;
     struct {
         struct mm_mood_config *moods; /* score.moods, in file order (defaults first) */

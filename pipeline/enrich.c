@@ -215,6 +215,12 @@ static void set_counts(struct mm__enrich *e, const struct mm__enrich_scan_counts
     }
     json_object_set_new(c, "providers_unavailable", unavailable);
     json_object_set_new(c, "providers_disabled", disabled);
+    json_t *breakers = json_array();
+    for (size_t i = 0; i < e->n_order; i++)
+        if (e->prov[e->order[i]].breaker_open)
+            json_array_append_new(breakers, json_string(mm_source_name(e->order[i])));
+    json_object_set_new(c, "breakers_open", breakers);
+    json_object_set_new(c, "breaker_skipped", json_integer((json_int_t)e->breaker_skipped));
 }
 
 static void log_summary(const struct mm__enrich *e)

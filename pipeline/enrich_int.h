@@ -112,6 +112,9 @@ struct mm__enrich_provider {
     void *state; /* NULL: unavailable this run (no secret, cannot open) */
     bool failed; /* answered FAILED: disabled for the rest of the run */
     char why[400];
+    int streak;        /* RETRYABLE answers since its last definitive one */
+    bool breaker_open; /* streak reached enrich.breaker_failures: not asked again */
+    char breaker_why[160];
 };
 
 struct mm__enrich;
@@ -156,6 +159,7 @@ struct mm__enrich {
     mm_err err;     /* first store or report failure */
     struct mm_progress progress;
     uint64_t walks_started, abandoned;
+    uint64_t breaker_skipped; /* walks ended retryable at an open breaker */
     uint64_t total, walks, cache_hits, status[4], by_source[MM_SOURCE__COUNT];
 };
 

@@ -7,9 +7,11 @@
  * a transient failure (retryable: the next run continues from there, so its
  * result is the one an undisturbed run would give), or after the last
  * provider (unresolved). A provider answering FAILED is disabled for the rest
- * of the run and the walk goes on with the next one. A finished walk queues
- * the answers it fetched (cache entries, the track) and the new mention
- * record in the stage's batch.
+ * of the run and the walk goes on with the next one; a provider answering
+ * RETRYABLE enrich.breaker_failures times in a row (likely unreachable) ends
+ * every later walk that reaches it as retryable, without a request. A
+ * finished walk queues the answers it fetched (cache entries, the track) and
+ * the new mention record in the stage's batch.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +254,25 @@ static void disable(struct mm__enrich *e, enum mm_source s, const char *reason)
                  mm_source_name(s), reason);
 }
 
+/* Counts a lookup's answer towards provider s's circuit breaker: after
+ * enrich.breaker_failures RETRYABLE answers in a row (the provider is most
+ * likely unreachable) it opens for the rest of the run. */
+static void breaker_note(struct mm__enrich *e, enum mm_source s, bool retryable)
+{
+    struct mm__enrich_provider *p = &e->prov[s];
+    int n = e->cfg->enrich.breaker_failures;
+    p->streak = retryable ? p->streak + 1 : 0;
+    if (p->breaker_open || p->streak < n)
+        return;
+    p->breaker_open = true;
+    snprintf(p->breaker_why, sizeof(p->breaker_why),
+             "%s unreachable this run (circuit open after %d consecutive failures)",
+             mm_source_name(s), n);
+    mm_log_error("enrich: provider %s failed %d lookups in a row: mentions that reach it stay "
+                 "retryable for the rest of this run, without requests",
+                 mm_source_name(s), n);
+}
+
 /* Keeps what the walk needs of a FOUND result (strings are in w->arena). */
 static void take_found(struct mm__enrich_walk *w, enum mm_source s, struct mm_lookup_result *r)
 {
@@ -299,6 +320,8 @@ static void on_lookup(struct mm_lookup_result *r, void *ctx)
         mm__enrich_walk_retire(e, w);
         return;
     }
+    if (r->status != MM_LOOKUP_FAILED)
+        breaker_note(e, s, r->status == MM_LOOKUP_RETRYABLE);
     switch (r->status) {
     case MM_LOOKUP_FOUND: take_found(w, s, r); break;
     case MM_LOOKUP_NOT_FOUND:
@@ -362,6 +385,12 @@ void mm__enrich_advance(struct mm__enrich_walk *w)
             w->out[s] = (struct mm_mention_outcome){
                 MM_OUTCOME_NOT_FOUND, "the title has no letters or digits to search for",
                 e->now_us};
+        } else if (e->prov[s].breaker_open) {
+            w->out[s] = (struct mm_mention_outcome){MM_OUTCOME_RETRYABLE, e->prov[s].breaker_why,
+                                                    mm__enrich_now_us()};
+            w->retryable = true;
+            e->breaker_skipped++;
+            break;
         } else if (start_lookup(w, s)) {
             return;
         }

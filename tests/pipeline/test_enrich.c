@@ -3,7 +3,8 @@
  * reconcile, fall-through to later providers, a warm rerun without any HTTP
  * request, a provider disabled after FAILED and one skipped for a missing
  * secret, TTL expiry, retryable mentions listed and resolved by the next run,
- * max_mentions, the stop flag with a resumed run, and MusicBrainz's rate. */
+ * max_mentions, the stop flag with a resumed run, MusicBrainz's rate, and
+ * the circuit breaker of an unreachable provider. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,10 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "tests/pipeline/enrich_fixture.h"
@@ -505,6 +509,85 @@ static void test_musicbrainz_rate(void **state)
     mm_config_free(cfg);
 }
 
+/* A loopback port nothing listens on (bound, then closed). */
+static int closed_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+#define BREAKER_MENTIONS 40
+
+/* MusicBrainz refuses connections: after 3 retryable lookups its breaker
+ * opens and the other mentions end retryable at once, without requests and
+ * without asking iTunes (which would find the first one). */
+static void test_breaker_opens_on_unreachable_provider(void **state)
+{
+    (void)state;
+    static char titles[BREAKER_MENTIONS][32];
+    struct song_spec songs[BREAKER_MENTIONS] = {{"Aruarian Dance", "Nujabes"}};
+    for (int i = 1; i < BREAKER_MENTIONS; i++) {
+        snprintf(titles[i], sizeof(titles[i]), "Song %d", i);
+        songs[i] = (struct song_spec){titles[i], "Nobody"};
+    }
+    json_t *c;
+    sim_configure(SIM_QUIET);
+    char *base =
+        mm_xasprintf("providers.musicbrainz.base_url=\"http://127.0.0.1:%d/mb\"", closed_port());
+    const char *sets[] = {"providers.order=[\"musicbrainz\", \"itunes\"]", base,
+                          "enrich.breaker_failures=3", "http.max_attempts=2",
+                          "http.max_in_flight=2"};
+    struct mm_config *cfg = enrich_config("breaker", sets, 5);
+    struct mm_store *st = state_with_songs(cfg, songs, BREAKER_MENTIONS, 1);
+    log_clear();
+    double t0 = mono_s();
+    assert_int_equal(run_enrich(cfg, st, "r1", false, false, NULL, &c), MM_OK);
+    assert_true(mono_s() - t0 < 5);
+    assert_int_equal(count_of(c, "retryable"), BREAKER_MENTIONS);
+    assert_reconciles(c);
+    json_t *open = json_object_get(c, "breakers_open");
+    assert_int_equal(json_array_size(open), 1);
+    assert_string_equal(json_string_value(json_array_get(open, 0)), "musicbrainz");
+    /* Every lookup made runs out of its 2 attempts; at most one other was in
+     * flight when the third failure opened the breaker. */
+    json_int_t skipped = count_of(c, "breaker_skipped");
+    json_int_t requests = count_of(c, "http_requests");
+    assert_true(skipped >= BREAKER_MENTIONS - 4);
+    assert_int_equal(requests, (BREAKER_MENTIONS - skipped) * 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(c, "http_requests_by_source"), "musicbrainz")),
+                     requests);
+    json_decref(c);
+    assert_int_equal(sim_requests("itunes"), 0);
+    assert_int_equal(log_lines_with("provider musicbrainz failed 3 lookups in a row"), 1);
+
+    struct mm_arena a;
+    struct mm_mention_record m;
+    int with_reason = 0;
+    mm_arena_init(&a, 4096);
+    for (int i = 0; i < BREAKER_MENTIONS; i++) {
+        assert_true(get_mention(st, songs[i].title, songs[i].artist, &a, &m));
+        assert_int_equal(m.status, MM_MENTION_RETRYABLE);
+        assert_int_equal(m.providers[MM_SOURCE_MUSICBRAINZ].outcome, MM_OUTCOME_RETRYABLE);
+        assert_int_equal(m.providers[MM_SOURCE_ITUNES].outcome, MM_OUTCOME_NONE);
+        const char *why = m.providers[MM_SOURCE_MUSICBRAINZ].reason;
+        with_reason += why && strcmp(why, "musicbrainz unreachable this run (circuit open after "
+                                          "3 consecutive failures)") == 0;
+        mm_arena_reset(&a);
+    }
+    mm_arena_cleanup(&a);
+    assert_int_equal(with_reason, skipped);
+    mm_store_close(st);
+    mm_config_free(cfg);
+    free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_max_mentions),
         cmocka_unit_test(test_stop_then_resume),
         cmocka_unit_test(test_musicbrainz_rate),
+        cmocka_unit_test(test_breaker_opens_on_unreachable_provider),
     };
     return cmocka_run_group_tests(tests, start_sim, stop_sim);
 }
