@@ -3,7 +3,9 @@
  * of tests/data/providers/<set>/routes.json under
  * http://127.0.0.1:PORT/canned/<set>/<scenario>, a client on the fake clock
  * (retry and Retry-After waits cost nothing), the server's request log, and
- * a helper running one lookup to its end. Included by the tests only. */
+ * a helper running one lookup to its end, and the per-scenario fixture
+ * (struct fixture) every provider test builds on. Included by the tests
+ * only. */
 #ifndef MM_TEST_PROVIDER_FIXTURE_H
 #define MM_TEST_PROVIDER_FIXTURE_H
 
@@ -84,6 +86,46 @@ static inline void run_lookup(struct mm_http_client *c, const struct mm_provider
     assert_int_equal(mm_http_run(c), MM_OK);
     assert_int_equal(out->calls, 1);
     p->close(state);
+}
+
+/* One scenario of one provider: its base URL, options, client, arena and the
+ * last lookup's result. */
+struct fixture {
+    const struct mm_provider *provider;
+    char *base;
+    struct mm_provider_options opt;
+    struct mm_http_client *http;
+    struct mm_arena arena;
+    struct lookup_out out;
+};
+
+/* A fixture for scenario `scenario` of canned set `set`, whose options name
+ * the scenario's URL as base_url and `set` as rate_key; the caller adds what
+ * else its provider needs. Free with teardown. */
+static inline struct fixture *fixture_new(const struct mm_provider *p, const char *set,
+                                          const char *scenario)
+{
+    struct fixture *f = mm_xcalloc(1, sizeof(*f));
+    f->provider = p;
+    f->base = canned_url(set, scenario);
+    f->opt = (struct mm_provider_options){.base_url = f->base, .rate_key = set};
+    f->http = canned_client();
+    mm_arena_init(&f->arena, 4096);
+    return f;
+}
+
+static inline void teardown(struct fixture *f)
+{
+    mm_http_client_free(f->http);
+    mm_arena_cleanup(&f->arena);
+    free(f->base);
+    free(f);
+}
+
+/* One lookup through the fixture's provider; the result lands in f->out. */
+static inline void lookup(struct fixture *f, const char *title, const char *artist)
+{
+    run_lookup(f->http, f->provider, &f->opt, title, artist, &f->arena, &f->out);
 }
 
 /* Whole text of a file. Caller frees. */

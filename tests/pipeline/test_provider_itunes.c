@@ -14,35 +14,9 @@
 #include "common/codec.h"
 #include "tests/pipeline/provider_fixture.h"
 
-struct fixture {
-    char *base;
-    struct mm_provider_options opt;
-    struct mm_http_client *http;
-    struct mm_arena arena;
-    struct lookup_out out;
-};
-
 static struct fixture *setup(const char *scenario)
 {
-    struct fixture *f = mm_xcalloc(1, sizeof(*f));
-    f->base = canned_url("itunes", scenario);
-    f->opt = (struct mm_provider_options){.base_url = f->base, .rate_key = "itunes"};
-    f->http = canned_client();
-    mm_arena_init(&f->arena, 4096);
-    return f;
-}
-
-static void teardown(struct fixture *f)
-{
-    mm_http_client_free(f->http);
-    mm_arena_cleanup(&f->arena);
-    free(f->base);
-    free(f);
-}
-
-static void lookup(struct fixture *f, const char *title, const char *artist)
-{
-    run_lookup(f->http, &mm_provider_itunes, &f->opt, title, artist, &f->arena, &f->out);
+    return fixture_new(&mm_provider_itunes, "itunes", scenario);
 }
 
 /* The music video listed first is not a song; the song matches "OutKast". */

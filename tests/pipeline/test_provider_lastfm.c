@@ -15,36 +15,11 @@
 
 #define BELIEVE_MBID "32ca187e-ee25-4f18-b7d0-3b6713f24635"
 
-struct fixture {
-    char *base;
-    struct mm_provider_options opt;
-    struct mm_http_client *http;
-    struct mm_arena arena;
-    struct lookup_out out;
-};
-
 static struct fixture *setup(const char *scenario)
 {
-    struct fixture *f = mm_xcalloc(1, sizeof(*f));
-    f->base = canned_url("lastfm", scenario);
-    f->opt = (struct mm_provider_options){
-        .base_url = f->base, .api_key = "KEY123", .rate_key = "lastfm"};
-    f->http = canned_client();
-    mm_arena_init(&f->arena, 4096);
+    struct fixture *f = fixture_new(&mm_provider_lastfm, "lastfm", scenario);
+    f->opt.api_key = "KEY123";
     return f;
-}
-
-static void teardown(struct fixture *f)
-{
-    mm_http_client_free(f->http);
-    mm_arena_cleanup(&f->arena);
-    free(f->base);
-    free(f);
-}
-
-static void lookup(struct fixture *f, const char *title, const char *artist)
-{
-    run_lookup(f->http, &mm_provider_lastfm, &f->opt, title, artist, &f->arena, &f->out);
 }
 
 static void test_happy_path(void **state)

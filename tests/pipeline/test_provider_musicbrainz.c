@@ -16,35 +16,9 @@
 #define HALO_ID "0b0d3c4c-d4b2-4c3e-9a14-2b3a1d1e6a53"
 #define CREEP_RH_ID "f0a1b2c3-4d5e-4f6a-8b7c-8d9e0f1a2b3c"
 
-struct fixture {
-    char *base;
-    struct mm_provider_options opt;
-    struct mm_http_client *http;
-    struct mm_arena arena;
-    struct lookup_out out;
-};
-
 static struct fixture *setup(const char *scenario)
 {
-    struct fixture *f = mm_xcalloc(1, sizeof(*f));
-    f->base = canned_url("musicbrainz", scenario);
-    f->opt = (struct mm_provider_options){.base_url = f->base, .rate_key = "musicbrainz"};
-    f->http = canned_client();
-    mm_arena_init(&f->arena, 4096);
-    return f;
-}
-
-static void teardown(struct fixture *f)
-{
-    mm_http_client_free(f->http);
-    mm_arena_cleanup(&f->arena);
-    free(f->base);
-    free(f);
-}
-
-static void lookup(struct fixture *f, const char *title, const char *artist)
-{
-    run_lookup(f->http, &mm_provider_musicbrainz, &f->opt, title, artist, &f->arena, &f->out);
+    return fixture_new(&mm_provider_musicbrainz, "musicbrainz", scenario);
 }
 
 static void test_happy_path(void **state)

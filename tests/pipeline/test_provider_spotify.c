@@ -17,39 +17,13 @@
 #define DSMN_ID "5T8EDUDqKcs6OSOwEsfqG7"
 #define CASH_ID "28cnXtME493VX9NOw9cIUh"
 
-struct fixture {
-    char *base;
-    struct mm_provider_options opt;
-    struct mm_http_client *http;
-    struct mm_arena arena;
-    struct lookup_out out;
-};
-
 static struct fixture *setup(const char *scenario)
 {
-    struct fixture *f = mm_xcalloc(1, sizeof(*f));
-    f->base = canned_url("spotify", scenario);
-    f->opt = (struct mm_provider_options){.base_url = f->base,
-                                          .accounts_url = f->base,
-                                          .client_id = "cid",
-                                          .client_secret = "secret",
-                                          .rate_key = "spotify"};
-    f->http = canned_client();
-    mm_arena_init(&f->arena, 4096);
+    struct fixture *f = fixture_new(&mm_provider_spotify, "spotify", scenario);
+    f->opt.accounts_url = f->base;
+    f->opt.client_id = "cid";
+    f->opt.client_secret = "secret";
     return f;
-}
-
-static void teardown(struct fixture *f)
-{
-    mm_http_client_free(f->http);
-    mm_arena_cleanup(&f->arena);
-    free(f->base);
-    free(f);
-}
-
-static void lookup(struct fixture *f, const char *title, const char *artist)
-{
-    run_lookup(f->http, &mm_provider_spotify, &f->opt, title, artist, &f->arena, &f->out);
 }
 
 /* --- search --- */
