@@ -129,6 +129,26 @@ void mm__provider_base_cleanup(struct mm__provider_base *b)
     memset(b, 0, sizeof(*b));
 }
 
+mm_err mm__provider_base_open(enum mm_source source, const struct mm_provider_options *opt,
+                              struct mm_http_client *http, int default_limit, int max_limit,
+                              void **state, char err[MM_ERRLEN])
+{
+    struct mm__provider_base *base = mm_xcalloc(1, sizeof(*base));
+    mm_err rc = mm__provider_base_init(base, source, opt, http, default_limit, max_limit, err);
+    if (rc)
+        free(base);
+    else
+        *state = base;
+    return rc;
+}
+
+void mm__provider_base_close(void *state)
+{
+    if (state)
+        mm__provider_base_cleanup(state);
+    free(state);
+}
+
 mm_err mm__provider_url(const struct mm__provider_base *b, const char *path, struct mm_buf *url)
 {
     mm_buf_reset(url);

@@ -52,6 +52,13 @@ MM_MUST_CHECK mm_err mm__provider_base_init(struct mm__provider_base *b, enum mm
                                             struct mm_http_client *http, int default_limit,
                                             int max_limit, char err[MM_ERRLEN]);
 void mm__provider_base_cleanup(struct mm__provider_base *b);
+/* open/close of the providers whose state is the base alone (iTunes,
+ * MusicBrainz): a heap base initialised as above, freed by close. */
+MM_MUST_CHECK mm_err mm__provider_base_open(enum mm_source source,
+                                            const struct mm_provider_options *opt,
+                                            struct mm_http_client *http, int default_limit,
+                                            int max_limit, void **state, char err[MM_ERRLEN]);
+void mm__provider_base_close(void *state);
 
 /* Empties `url` (capped at MM_HTTP_URL_MAX) and writes base_url + path into it. */
 MM_MUST_CHECK mm_err mm__provider_url(const struct mm__provider_base *b, const char *path,

@@ -183,26 +183,13 @@ static mm_err itunes_lookup(void *state, const struct mm_mention *m, struct mm_a
 static mm_err itunes_open(const struct mm_provider_options *opt, struct mm_http_client *http,
                           void **state, char err[MM_ERRLEN])
 {
-    struct mm__provider_base *base = mm_xcalloc(1, sizeof(*base));
-    mm_err rc =
-        mm__provider_base_init(base, MM_SOURCE_ITUNES, opt, http, LIMIT_DEFAULT, LIMIT_MAX, err);
-    if (rc)
-        free(base);
-    else
-        *state = base;
-    return rc;
-}
-
-static void itunes_close(void *state)
-{
-    if (state)
-        mm__provider_base_cleanup(state);
-    free(state);
+    return mm__provider_base_open(MM_SOURCE_ITUNES, opt, http, LIMIT_DEFAULT, LIMIT_MAX, state,
+                                  err);
 }
 
 const struct mm_provider mm_provider_itunes = {
     .source = MM_SOURCE_ITUNES,
     .open = itunes_open,
-    .close = itunes_close,
+    .close = mm__provider_base_close,
     .lookup = itunes_lookup,
 };

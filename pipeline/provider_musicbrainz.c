@@ -182,26 +182,13 @@ static mm_err musicbrainz_lookup(void *state, const struct mm_mention *m, struct
 static mm_err musicbrainz_open(const struct mm_provider_options *opt, struct mm_http_client *http,
                                void **state, char err[MM_ERRLEN])
 {
-    struct mm__provider_base *base = mm_xcalloc(1, sizeof(*base));
-    mm_err rc = mm__provider_base_init(base, MM_SOURCE_MUSICBRAINZ, opt, http, LIMIT_DEFAULT,
-                                       LIMIT_MAX, err);
-    if (rc)
-        free(base);
-    else
-        *state = base;
-    return rc;
-}
-
-static void musicbrainz_close(void *state)
-{
-    if (state)
-        mm__provider_base_cleanup(state);
-    free(state);
+    return mm__provider_base_open(MM_SOURCE_MUSICBRAINZ, opt, http, LIMIT_DEFAULT, LIMIT_MAX, state,
+                                  err);
 }
 
 const struct mm_provider mm_provider_musicbrainz = {
     .source = MM_SOURCE_MUSICBRAINZ,
     .open = musicbrainz_open,
-    .close = musicbrainz_close,
+    .close = mm__provider_base_close,
     .lookup = musicbrainz_lookup,
 };
